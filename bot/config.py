@@ -1,0 +1,251 @@
+"""Configuration: YAML file -> validated, typed settings.
+
+A wrong config must fail at start-up with a message naming the key, so every
+section is a pydantic model with ``extra="forbid"`` and errors are reformatted
+as ``key.path: what is wrong``.  ``${VAR}`` and ``${VAR:-default}`` are
+substituted from the environment; secrets never live in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class RateLimitConfig(_Section):
+    global_per_second: float = Field(30, gt=0)
+    per_chat_per_minute: float = Field(20, gt=0)
+
+
+class TelegramConfig(_Section):
+    enabled: bool = False
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    secret_token: str = ""
+    poll_timeout: int = Field(30, ge=0, le=50)
+    rate_limit: RateLimitConfig = RateLimitConfig()
+
+    @model_validator(mode="after")
+    def _check_enabled(self) -> "TelegramConfig":
+        if not self.enabled:
+            return self
+        if not self.token:
+            raise ValueError("token: is empty; set it (e.g. token: ${TELEGRAM_BOT_TOKEN})")
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("webhook_url: is required when mode is webhook")
+            if not self.secret_token:
+                raise ValueError(
+                    "secret_token: is required when mode is webhook "
+                    "(e.g. secret_token: ${TELEGRAM_WEBHOOK_SECRET})"
+                )
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.secret_token):
+                raise ValueError("secret_token: must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if not self.webhook_path.startswith("/"):
+            raise ValueError("webhook_path: must start with /")
+        return self
+
+
+class WebchatConfig(_Section):
+    enabled: bool = True
+    bot_name: str = "居民助理"
+    history_size: int = Field(200, ge=10, le=10000)
+    rate_limit: RateLimitConfig = RateLimitConfig(global_per_second=1000, per_chat_per_minute=600)
+
+
+class ChannelsConfig(_Section):
+    webchat: WebchatConfig = WebchatConfig()
+    telegram: TelegramConfig = TelegramConfig()
+
+
+class IntakeConfig(_Section):
+    mode: Literal["auto", "mention"] = "auto"
+    merge_window_minutes: float = Field(30, ge=0)
+    min_confidence: float = Field(0.35, ge=0, le=1)
+    max_text_chars: int = Field(2000, ge=50)
+
+
+class RequestTypeConfig(_Section):
+    name: str
+    handler_role: str = "grid_worker"
+    accept_hours: float = Field(8, gt=0)
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_not_blank(cls, value: list[str]) -> list[str]:
+        cleaned = [k.strip() for k in value]
+        if any(not k for k in cleaned):
+            raise ValueError("contains an empty keyword")
+        return cleaned
+
+
+class UrgentConfig(_Section):
+    accept_hours: float = Field(0.5, gt=0)
+    default_type: str = "safety"
+    notify_parent_chat: bool = True
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Config(_Section):
+    timezone: str = "Asia/Shanghai"
+    database_url: str = "sqlite:///data/gridbot.db"
+    roster: str | None = None
+    http: HttpConfig = HttpConfig()
+    intake: IntakeConfig = IntakeConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    request_types: dict[str, RequestTypeConfig]
+    urgent: UrgentConfig = UrgentConfig()
+    # Directory the file was read from: relative paths resolve against it.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Shanghai)")
+        return value
+
+    @field_validator("request_types")
+    @classmethod
+    def _types_present(cls, value: dict[str, RequestTypeConfig]) -> dict[str, RequestTypeConfig]:
+        if not value:
+            raise ValueError("at least one request type is required")
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", key):
+                raise ValueError(f"type key {key!r} must be lower-case letters, digits and _ (max 32)")
+            if key == "none":
+                raise ValueError("'none' is reserved for non-requests")
+        return value
+
+    @model_validator(mode="after")
+    def _urgent_type_exists(self) -> "Config":
+        if self.urgent.default_type not in self.request_types:
+            raise ValueError(
+                f"urgent.default_type: {self.urgent.default_type!r} is not one of request_types "
+                f"({', '.join(self.request_types)})"
+            )
+        return self
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def resolve_path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def roster_path(self) -> Path | None:
+        return self.resolve_path(self.roster) if self.roster else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """SQLite paths are relative to the config file, like every other path."""
+        url = self.database_url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            return prefix + str(self.resolve_path(url[len(prefix):]).absolute())
+        return url
+
+
+def substitute_env(value: Any, environ: dict[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of a parsed YAML tree."""
+    if isinstance(value, dict):
+        return {k: substitute_env(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            return ""  # an unset secret is empty; sections that need it say so
+        return _ENV_PATTERN.sub(replace, value)
+    return value
+
+
+def _format_errors(source: str, exc: ValidationError, raw: dict[str, Any], environ: dict[str, str]) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see docs/configuration.md)"
+        elif error["type"] == "missing":
+            message = "is required"
+        # Nested validators prefix the sub-key themselves ("token: ...").
+        sub = re.match(r"([a-z_]+): (.*)", message)
+        if sub and not error["loc"][-1:] == (sub.group(1),):
+            key, message = f"{key}.{sub.group(1)}" if key else sub.group(1), sub.group(2)
+        lines.append(f"  {key or '(top level)'}: {message}")
+    referenced = _ENV_PATTERN.findall(yaml.safe_dump(raw, allow_unicode=True))
+    unset_names = sorted({name for name, default in referenced if not default and name not in environ})
+    if unset_names:
+        lines.append("  (environment variables referenced but not set: " + ", ".join(unset_names) + ")")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, *, source: str = "config", base_dir: Path = Path("."),
+                 environ: dict[str, str] | None = None) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(data).__name__}")
+    env = dict(os.environ if environ is None else environ)
+    substituted = substitute_env(data, env)
+    try:
+        return Config.model_validate({**substituted, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc, data, env)) from None
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_PATH, *, environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config FILE)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, source=str(path), base_dir=path.parent.absolute(), environ=environ)

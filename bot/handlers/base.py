@@ -1,0 +1,91 @@
+"""Handler context and router. Handlers see neutral messages and storage, never a platform SDK."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from ..clock import Clock
+from ..config import Config
+from ..delivery import PRIORITY_REPLY
+from ..messages import IncomingMessage, Segment, segments_to_json
+from ..nlp import Classifier
+from ..storage import outbox as outbox_store
+from ..storage.models import Outbox
+from ..storage.roster_index import ChatInfo, PersonInfo, RosterIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived things every handler may use."""
+
+    config: Config
+    classifier: Classifier
+    clock: Clock
+
+
+@dataclass
+class HandlerContext:
+    """One incoming message being handled inside one database transaction."""
+
+    session: Session
+    services: Services
+    message: IncomingMessage
+    now: datetime
+    roster: RosterIndex
+    chat: ChatInfo | None
+    sender: PersonInfo | None
+    # Channels that got new outbox rows, so their senders can be woken after commit.
+    touched_channels: set[str] = field(default_factory=set)
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    def send(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
+             reply_to: str | None = None, priority: int = PRIORITY_REPLY,
+             ticket_id: int | None = None) -> Outbox:
+        row = Outbox(channel=channel, chat_id=chat_id, segments=segments_to_json(segments),
+                     reply_to_message_id=reply_to, priority=priority, ticket_id=ticket_id,
+                     next_attempt_at=self.now, created_at=self.now)
+        outbox_store.enqueue(self.session, row)
+        self.touched_channels.add(channel)
+        return row
+
+    def reply(self, segments: tuple[Segment, ...], *, ticket_id: int | None = None) -> Outbox:
+        return self.send(self.message.channel, self.message.chat_id, segments,
+                         reply_to=self.message.message_id, ticket_id=ticket_id)
+
+
+class Handler(Protocol):
+    name: str
+
+    def handle(self, ctx: HandlerContext) -> bool:
+        """Return True when this handler took the message (later handlers are skipped)."""
+
+
+class Router:
+    """Handlers in explicit registration order; the first that takes a message wins."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def add(self, handler: Handler) -> "Router":
+        self._handlers.append(handler)
+        return self
+
+    @property
+    def handlers(self) -> tuple[Handler, ...]:
+        return tuple(self._handlers)
+
+    def dispatch(self, ctx: HandlerContext) -> str | None:
+        for handler in self._handlers:
+            if handler.handle(ctx):
+                return handler.name
+        return None

@@ -1,0 +1,193 @@
+"""Tables. The database is the single source of truth for tickets and deliveries.
+
+Schema changes go through Alembic migrations in ``bot/storage/migrations``;
+``tests/test_storage.py`` checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class UnitLevel(StrEnum):
+    """Levels of the grid hierarchy, top to bottom. Departments hang off the town."""
+
+    CITY = "city"
+    TOWN = "town"
+    VILLAGE = "village"  # 村 / 社区
+    GRID = "grid"
+    GROUP = "group"  # 村民组 / 小区 below a grid
+    DEPARTMENT = "department"
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "unit"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    level: str = Field(max_length=20)
+    parent_id: Optional[str] = Field(default=None, foreign_key="unit.id", index=True, max_length=64)
+    active: bool = True
+
+
+class Chat(SQLModel, table=True):
+    """A group chat on one platform, belonging to one unit."""
+
+    __tablename__ = "chat"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_chat_channel_chat_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    title: Optional[str] = Field(default=None, max_length=200)
+
+
+class Person(SQLModel, table=True):
+    """A roster member: grid leader, grid worker, mediator, police, ..."""
+
+    __tablename__ = "person"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    # Role keys, e.g. ["grid_leader"]; a person may hold several.
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Request type keys this person prefers to handle (empty: any of their role's types).
+    handles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    phone: Optional[str] = Field(default=None, max_length=32)
+    active: bool = True
+
+
+class PersonAccount(SQLModel, table=True):
+    """A person's account id on one platform (Telegram user id, WeCom userid, ...)."""
+
+    __tablename__ = "person_account"
+    __table_args__ = (UniqueConstraint("channel", "account_id", name="uq_person_account"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    channel: str = Field(max_length=32)
+    account_id: str = Field(max_length=128)
+
+
+class RosterRevision(SQLModel, table=True):
+    """One row, bumped by every roster import, so every process knows to reload its roster index."""
+
+    __tablename__ = "roster_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
+    imported_at: Optional[datetime] = _ts(nullable=True)
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+
+
+OPEN_STATUSES: frozenset[str] = frozenset({TicketStatus.NEW})
+
+
+class Ticket(SQLModel, table=True):
+    """A resident's request. ``id`` is the ticket number residents see (#128)."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_reporter_open", "channel", "chat_id", "reporter_id", "status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    type: str = Field(max_length=32, index=True)
+    status: str = Field(default=TicketStatus.NEW, max_length=20, index=True)
+    urgent: bool = False
+    confidence: float = 0.0
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    source_message_id: Optional[str] = Field(default=None, max_length=128)
+    reporter_id: str = Field(max_length=128)
+    reporter_name: str = Field(max_length=200)
+    assignee_id: Optional[str] = Field(default=None, foreign_key="person.id", index=True, max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
+    # Last time the resident reported (or repeated) this problem: drives merging.
+    last_report_at: datetime = _ts()
+    accept_due_at: datetime = _ts(index=True)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only log of everything that happened to a ticket."""
+
+    __tablename__ = "ticket_event"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = _ts()
+    # "person:<id>", "resident:<channel>:<user id>" or "system".
+    actor: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class InboundUpdate(SQLModel, table=True):
+    """A platform update, stored before it is processed.
+
+    The unique (channel, update_key) drops repeated deliveries (webhook retries,
+    re-polled offsets after a crash); ``processed_at`` is set in the same
+    transaction as the handlers' effects, so a crash re-runs it cleanly.
+    """
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (UniqueConstraint("channel", "update_key", name="uq_inbound_update"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    update_key: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _ts()
+    processed_at: Optional[datetime] = _ts(nullable=True, index=True)
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    segments: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    reply_to_message_id: Optional[str] = Field(default=None, max_length=128)
+    # Lower goes first: interactive replies before bulk sends.
+    priority: int = 0
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    # A sender holding the row until this time; another replica may take it after.
+    claimed_until: Optional[datetime] = _ts(nullable=True)
+    platform_message_id: Optional[str] = Field(default=None, max_length=128)
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
+    created_at: datetime = _ts()
+    sent_at: Optional[datetime] = _ts(nullable=True)

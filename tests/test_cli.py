@@ -1,0 +1,85 @@
+"""The gridbot command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot import __version__
+
+from .conftest import REPO, default_config_data
+
+
+def gridbot(*args: str, stdin: str | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+
+
+def write_config(tmp_path: Path, **overrides) -> Path:  # noqa: ANN003
+    data = default_config_data()
+    data["roster"] = str(REPO / "examples" / "roster.yaml")
+    data.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_version():
+    proc = gridbot("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"gridbot {__version__}"
+
+
+def test_classify_contract(tmp_path: Path):
+    lines = ["楼下的路灯坏了一个多星期了，晚上黑灯瞎火的", "收到", "", "樓下著火了，快來人啊", "谢谢网格员 👍"]
+    proc = gridbot("classify", "--config", str(write_config(tmp_path)), stdin="\n".join(lines) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["text"] for r in records] == lines
+    for record in records:
+        assert set(record) == {"text", "type", "name", "confidence", "urgent"}
+        assert 0.0 <= record["confidence"] <= 1.0 and isinstance(record["urgent"], bool)
+        assert (record["name"] is None) == (record["type"] == "none")
+    assert (records[0]["type"], records[0]["name"], records[0]["urgent"]) == ("repair", "设施报修", False)
+    assert [r["type"] for r in records[1:3]] == ["none", "none"]
+    assert records[3]["urgent"] is True and records[3]["type"] != "none"
+    assert records[4]["type"] == "none"
+
+
+def test_classify_explain_and_custom_types(tmp_path: Path):
+    config = write_config(tmp_path, request_types={
+        "parking": {"name": "停车问题", "handler_role": "grid_worker", "keywords": ["停车", "车位", "挡道"]},
+        "repair": {"name": "维修", "keywords": ["路灯", "坏了"]},
+    }, urgent={"default_type": "repair", "keywords": ["着火"]})
+    proc = gridbot("classify", "--explain", "--config", str(config), stdin="小区车位被外来车占了，天天乱停车挡道\n")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert (record["type"], record["name"]) == ("parking", "停车问题")
+    assert "停车" in record["matched"] or "车位" in record["matched"]
+    assert set(record["scores"]) == {"parking", "repair"}
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(tmp_path: Path):
+    proc = gridbot("classify", "--config", str(tmp_path / "nope.yaml"), stdin="x\n")
+    assert proc.returncode != 0 and "config file not found" in proc.stderr and proc.stdout == ""
+    proc = gridbot("roster", "import", str(tmp_path / "missing.yaml"), "--config", str(write_config(tmp_path)))
+    assert proc.returncode != 0 and "roster file not found" in proc.stderr
+    proc = gridbot("frobnicate")
+    assert proc.returncode != 0 and "invalid choice" in proc.stderr
+
+
+def test_db_upgrade_and_roster_import(tmp_path: Path):
+    config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'cli.db'}")
+    proc = gridbot("db", "upgrade", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "revision 0001" in proc.stdout
+    proc = gridbot("roster", "import", str(REPO / "examples" / "roster.yaml"), "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 9 units, 17 people" in proc.stdout
+    bad = tmp_path / "bad-roster.yaml"
+    bad.write_text("units: []\n", encoding="utf-8")
+    proc = gridbot("roster", "import", str(bad), "--config", str(config))
+    assert proc.returncode == 2 and "units" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,68 @@
+"""The web chat page driven in headless Chromium (Debian's chromium, via Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.app import GridBot
+
+from .conftest import IN_CI, running
+
+CHROMIUM = os.environ.get("GRIDBOT_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set GRIDBOT_CHROMIUM)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+async def test_resident_reports_in_the_page_and_worker_sees_the_mention(make_config, tmp_path, chromium_path):
+    from playwright.async_api import async_playwright
+
+    bot = GridBot(make_config())
+    async with running(bot), async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1100, "height": 720})
+            await page.goto(f"http://127.0.0.1:{bot.http_port}/")
+            # The first grid group is opened by default, as a resident.
+            await page.wait_for_selector(".group.active")
+            assert "东风村第一网格" in await page.inner_text("#title")
+            await page.fill("#resident-name", "居民张三")
+            await page.fill("#text", "楼下的路灯坏了一个多星期了，晚上黑灯瞎火的")
+            await page.press("#text", "Enter")
+            bot_bubble = page.locator(".msg.bot .bubble").last
+            await bot_bubble.wait_for(timeout=15000)
+            reply = await bot_bubble.inner_text()
+            assert "【设施报修】" in reply and "工单 #" in reply
+            assert await page.locator(".msg.me .bubble").first.inner_text() == "楼下的路灯坏了一个多星期了，晚上黑灯瞎火的"
+            assert await bot_bubble.locator(".mention").inner_text() == "@李网格"
+            await page.screenshot(path=str(tmp_path / "resident.png"))
+
+            # The worker opens the same group: history shows the ticket and the mention is highlighted.
+            worker = await browser.new_page(viewport={"width": 400, "height": 760})  # phone-sized
+            await worker.goto(f"http://127.0.0.1:{bot.http_port}/")
+            await worker.wait_for_selector(".group.active")
+            await worker.select_option("#who", "li-wangge")
+            highlighted = worker.locator(".mention.you")
+            await highlighted.first.wait_for(timeout=10000)
+            assert await highlighted.first.inner_text() == "@李网格"
+            await worker.screenshot(path=str(tmp_path / "worker.png"))
+            if os.environ.get("GRIDBOT_SCREENSHOTS"):
+                target = Path(os.environ["GRIDBOT_SCREENSHOTS"])
+                target.mkdir(parents=True, exist_ok=True)
+                for name in ("resident.png", "worker.png"):
+                    shutil.copy(tmp_path / name, target / name)
+        finally:
+            await browser.close()
