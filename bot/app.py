@@ -22,14 +22,18 @@ from .clock import Clock
 from .config import Config
 from .delivery import OutboxSender
 from .handlers import HandlerContext, Router, Services, build_router
+from .handlers.base import Context
 from .messages import IncomingMessage
 from .nlp import Classifier
 from .roster import load_roster
+from .scheduler import JOBS, JobScheduler, Step
 from .storage import inbox as inbox_store
 from .storage import roster_store
+from .storage import tickets as ticket_store
 from .storage.db import Database, create_db_engine, upgrade
 from .storage.models import InboundUpdate
 from .storage.roster_index import RosterCache, RosterIndex
+from .worktime import WorkCalendar, parse_work_hours
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +66,18 @@ def build_channels(config: Config) -> list[Channel]:
 
 class GridBot:
     def __init__(self, config: Config, *, clock: Clock | None = None, channels: list[Channel] | None = None,
-                 router: Router | None = None, classifier: Classifier | None = None) -> None:
+                 router: Router | None = None, classifier: Classifier | None = None,
+                 run_jobs: bool = True) -> None:
         self.config = config
         self.clock = clock or Clock()
         self.engine = create_db_engine(config.resolved_database_url)
         self.db = Database(self.engine)
+        calendar = WorkCalendar(config.tz, working_time=config.sla.working_time,
+                                work_hours=parse_work_hours(config.sla.work_hours))
         self.services = Services(config=config, classifier=classifier or Classifier.from_config(config),
-                                 clock=self.clock)
+                                 clock=self.clock, calendar=calendar)
+        # Tests drive jobs by hand (run_job) with a controllable clock.
+        self.jobs: JobScheduler | None = JobScheduler(self) if run_jobs else None
         self.router = router or build_router()
         self.channels: dict[str, Channel] = {c.name: c for c in (channels if channels is not None
                                                                     else build_channels(config))}
@@ -113,12 +122,16 @@ class GridBot:
             sender.start()
         for channel in self.channels.values():
             await channel.start(self)
+        if self.jobs is not None:
+            self.jobs.start()
         log.info("gridbot listening on http://%s:%s/ with channels: %s", self.config.http.host,
                  self.http_port, ", ".join(self.channels) or "none")
 
     async def stop(self) -> None:
         """Stop receiving, finish the update being handled, let in-flight sends land, then close."""
         self._stopping = True
+        if self.jobs is not None:
+            await self.jobs.stop()
         for channel in self.channels.values():
             try:
                 await channel.stop()
@@ -170,6 +183,62 @@ class GridBot:
         """Groups and roster members on a channel, for pickers such as the web chat's."""
         return await self.db.run(roster_store.directory, channel)
 
+    def process_updates(self, ids: list[int]) -> None:
+        """Handle these stored updates now, in one transaction, in this thread."""
+        self._wake_senders(self.db.run_sync(self._process_batch, ids))
+
+    def process_pending(self) -> int:
+        """Handle every stored update now, in this thread (tests and offline tools);
+        returns how many were handled."""
+        handled = 0
+        while True:
+            ids = self.db.run_sync(inbox_store.pending_inbound_ids, INBOX_BATCH)
+            if not ids:
+                return handled
+            self.db.run_sync(self._process_batch, ids)
+            handled += len(ids)
+
+    # -- jobs -------------------------------------------------------------------
+    async def run_job(self, name: str) -> dict[str, int]:
+        """Run a scheduled job now, as of the clock's time: every step, chunk by chunk,
+        one transaction per chunk. Returns items handled per step."""
+        counts: dict[str, int] = {}
+        job = JOBS[name]
+        for step in job.steps:
+            while True:
+                done, touched = await self.db.run(self._job_chunk, step, job.chunk)
+                self._wake_senders(touched)
+                counts[step.__name__] = counts.get(step.__name__, 0) + done
+                if done < job.chunk:
+                    break
+        return counts
+
+    def run_job_sync(self, name: str) -> dict[str, int]:
+        """``run_job`` in this thread (tests, command line)."""
+        counts: dict[str, int] = {}
+        job = JOBS[name]
+        for step in job.steps:
+            while True:
+                done, _touched = self.db.run_sync(self._job_chunk, step, job.chunk)
+                counts[step.__name__] = counts.get(step.__name__, 0) + done
+                if done < job.chunk:
+                    break
+        return counts
+
+    def _job_chunk(self, session: Session, step: Step, chunk: int) -> tuple[int, set[str]]:
+        ctx = Context(session=session, services=self.services, now=self.clock.now(),
+                      roster=self.roster_cache.get(session))
+        with ticket_store.buffered_events(session):
+            done = step(ctx, chunk)
+        session.flush()
+        return done, ctx.touched_channels
+
+    def _wake_senders(self, channels: set[str]) -> None:
+        for name in channels:
+            sender = self.senders.get(name)
+            if sender:
+                sender.notify()
+
     async def _inbox_loop(self) -> None:
         while not self._stopping:
             self._inbox_wake.clear()
@@ -177,11 +246,7 @@ class GridBot:
             try:
                 ids = await self.db.run(inbox_store.pending_inbound_ids, INBOX_BATCH)
                 if ids:
-                    touched = await self.db.run(self._process_batch, ids)
-                    for name in touched:
-                        sender = self.senders.get(name)
-                        if sender:
-                            sender.notify()
+                    self._wake_senders(await self.db.run(self._process_batch, ids))
                 full_batch = len(ids) == INBOX_BATCH
             except Exception:
                 log.exception("inbox pass failed")

@@ -88,12 +88,18 @@ class IntakeConfig(_Section):
     merge_window_minutes: float = Field(30, ge=0)
     min_confidence: float = Field(0.35, ge=0, le=1)
     max_text_chars: int = Field(2000, ge=50)
+    # Another resident's report of the same problem (same grid, same type, similar words)
+    # within this window is linked to the open ticket instead of opening a new one.
+    duplicate_window_hours: float = Field(72, ge=0)
+    # Similarity (0..1) from which two reports are the same problem; None: the built-in default.
+    duplicate_similarity: float | None = Field(None, gt=0, le=1)
 
 
 class RequestTypeConfig(_Section):
     name: str
     handler_role: str = "grid_worker"
     accept_hours: float = Field(8, gt=0)
+    resolve_days: float = Field(7, gt=0)
     keywords: list[str] = Field(default_factory=list)
 
     @field_validator("name")
@@ -114,9 +120,66 @@ class RequestTypeConfig(_Section):
 
 class UrgentConfig(_Section):
     accept_hours: float = Field(0.5, gt=0)
+    resolve_days: float = Field(1, gt=0)
+    # Urgent tickets overdue this long after the reminder go up one level.
+    escalate_after_hours: float = Field(0.5, gt=0)
     default_type: str = "safety"
     notify_parent_chat: bool = True
     keywords: list[str] = Field(default_factory=list)
+
+
+class SlaConfig(_Section):
+    """Deadlines and supervision (督办). Urgent tickets always count calendar time."""
+
+    check_interval_minutes: float = Field(5, gt=0, le=1440)
+    # Count only working time (weekends and public holidays skipped, 调休 make-up days
+    # worked) using chinese-calendar.
+    working_time: bool = False
+    work_hours: list[str] = Field(default_factory=lambda: ["08:30-12:00", "14:00-17:30"])
+    # After the overdue reminder, wait this long, then escalate one level automatically.
+    auto_escalate: bool = True
+    escalate_after_hours: float = Field(4, gt=0)
+
+    @field_validator("work_hours")
+    @classmethod
+    def _valid_hours(cls, value: list[str]) -> list[str]:
+        from .worktime import parse_work_hours
+
+        parse_work_hours(value)
+        return value
+
+
+class FeedbackConfig(_Section):
+    """What happens after a ticket is resolved."""
+
+    # Days the resident has to rate (满意 / 基本满意 / 不满意); then the ticket closes as 未评价.
+    rating_days: float = Field(3, gt=0)
+    # Days after resolution when the follow-up visit (回访) is due.
+    followup_days: float = Field(7, ge=0)
+
+
+class WorkflowConfig(_Section):
+    # Roles that count as leaders: they may reject tickets and resolve, escalate or
+    # transfer tickets of their units even when not assigned.
+    leader_roles: list[str] = Field(default_factory=lambda: ["grid_leader", "branch_secretary", "centre_staff"])
+    # Roles at the town level that may blow the whistle (吹哨) to a department.
+    whistle_roles: list[str] = Field(default_factory=lambda: ["centre_staff", "grid_leader"])
+    # Roles of the person who answers for a department (吹哨报到).
+    department_roles: list[str] = Field(default_factory=lambda: ["department_contact"])
+
+
+class WhistleTypeConfig(_Section):
+    name: str
+    accept_hours: float = Field(8, gt=0)
+    resolve_days: float = Field(5, gt=0)
+
+
+def _default_whistles() -> dict[str, WhistleTypeConfig]:
+    return {
+        "routine": WhistleTypeConfig(name="日常哨", accept_hours=8, resolve_days=5),
+        "emergency": WhistleTypeConfig(name="应急哨", accept_hours=1, resolve_days=1),
+        "tough": WhistleTypeConfig(name="攻坚哨", accept_hours=24, resolve_days=15),
+    }
 
 
 class Config(_Section):
@@ -128,6 +191,11 @@ class Config(_Section):
     channels: ChannelsConfig = ChannelsConfig()
     request_types: dict[str, RequestTypeConfig]
     urgent: UrgentConfig = UrgentConfig()
+    sla: SlaConfig = SlaConfig()
+    feedback: FeedbackConfig = FeedbackConfig()
+    workflow: WorkflowConfig = WorkflowConfig()
+    # 吹哨报到: the town centre's whistle types, the first one is the default.
+    whistle_types: dict[str, WhistleTypeConfig] = Field(default_factory=_default_whistles)
     # Directory the file was read from: relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -150,6 +218,16 @@ class Config(_Section):
                 raise ValueError(f"type key {key!r} must be lower-case letters, digits and _ (max 32)")
             if key == "none":
                 raise ValueError("'none' is reserved for non-requests")
+        return value
+
+    @field_validator("whistle_types")
+    @classmethod
+    def _whistles_present(cls, value: dict[str, WhistleTypeConfig]) -> dict[str, WhistleTypeConfig]:
+        if not value:
+            raise ValueError("at least one whistle type is required")
+        names = [w.name for w in value.values()]
+        if len(set(names)) != len(names):
+            raise ValueError("whistle type names must be different")
         return value
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -116,3 +117,19 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interv
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+CHROMIUM = os.environ.get("GRIDBOT_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's chromium for the browser tests; they must run in CI."""
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set GRIDBOT_CHROMIUM)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM

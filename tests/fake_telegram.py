@@ -1,9 +1,11 @@
 """A fake Telegram Bot API server (aiohttp) for tests and benchmarks.
 
 It speaks the HTTP API that python-telegram-bot talks (``/bot<token>/<method>``),
-queues updates for ``getUpdates`` long polling, records every sent message,
-can enforce Telegram's flood limits (answering 429 with ``retry_after``),
-inject 429s on demand, and answer 403 for chats that removed the bot.
+queues updates for ``getUpdates`` long polling, records every sent message
+(with its inline keyboard) and every answered callback query, can enforce
+Telegram's flood limits (answering 429 with ``retry_after``), inject 429s on
+demand, answer 403 for chats that removed the bot, and fail chosen callback
+answers (e.g. "query is too old").
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class SentMessage:
     reply_to_message_id: int | None
     message_id: int
     at: float
+    # The inline keyboard as sent ({"inline_keyboard": [[{"text", "callback_data"}]]}), or None.
+    reply_markup: dict[str, Any] | None = None
 
 
 @dataclass
@@ -46,13 +50,20 @@ class FakeTelegram:
     too_many_requests: int = 0
     forbidden_chats: set[str] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
+    # Ids of callback queries answered successfully, in order (repeats kept).
+    answered_callbacks: list[str] = field(default_factory=list)
+    # Parameters of every answerCallbackQuery call, failed ones included.
+    callback_answer_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(4_395_001_000_000_000_001)  # shaped like Telegram's
+        self._callback_failures: dict[str, tuple[int, str]] = {}
         self._new_update = asyncio.Condition()
         self._new_sent = asyncio.Condition()
+        self._new_answer = asyncio.Condition()
         self._forced_429: deque[int] = deque()
         self._global_log: deque[float] = deque()
         self._chat_log: dict[str, deque[float]] = defaultdict(deque)
@@ -91,15 +102,37 @@ class FakeTelegram:
         """The next ``count`` sendMessage calls answer 429 with this retry_after."""
         self._forced_429.extend([retry_after] * count)
 
+    def fail_callback_answer(self, query_id: str, *, status: int = 400,
+                             description: str = "Bad Request: query is too old and response timeout expired "
+                                                "or query id is invalid") -> None:
+        """answerCallbackQuery for this query id answers with this error (every time)."""
+        self._callback_failures[str(query_id)] = (status, description)
+
+    def _chat(self, chat_id: int | str, chat_type: str, first_name: str) -> dict[str, Any]:
+        if chat_type == "private":
+            return {"id": int(chat_id), "type": "private", "first_name": first_name}
+        return {"id": int(chat_id), "type": chat_type, "title": "测试群"}
+
     def make_message_update(self, *, chat_id: int | str, user_id: int, text: str = "", first_name: str = "张三",
                             chat_type: str = "supergroup", mention_bot: bool = False,
                             reply_to_bot_message: int | None = None, sticker: bool = False,
-                            update_id: int | None = None, from_bot: bool = False) -> dict[str, Any]:
+                            update_id: int | None = None, from_bot: bool = False,
+                            text_mention_user: int | None = None,
+                            text_mention_name: str = "李网格") -> dict[str, Any]:
+        """A group (or private) message. ``text_mention_user`` appends a mention of that user
+        by name as a ``text_mention`` entity (how clients mention people without a username)."""
         entities = []
         if mention_bot:
             mention = f"@{BOT_USERNAME}"
             entities.append({"type": "mention", "offset": 0, "length": utf16_len(mention)})
             text = f"{mention} {text}"
+        if text_mention_user is not None:
+            prefix = f"{text} " if text else ""
+            entities.append({"type": "text_mention", "offset": utf16_len(prefix),
+                             "length": utf16_len(text_mention_name),
+                             "user": {"id": text_mention_user, "is_bot": text_mention_user == BOT_ID,
+                                      "first_name": text_mention_name}})
+            text = prefix + text_mention_name
         if text.startswith("/"):
             command = text.split()[0]
             entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
@@ -107,8 +140,7 @@ class FakeTelegram:
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": int(chat_id), "type": chat_type, "title": "测试群"} if chat_type != "private"
-            else {"id": int(chat_id), "type": "private", "first_name": first_name},
+            "chat": self._chat(chat_id, chat_type, first_name),
             "from": {"id": user_id, "is_bot": from_bot, "first_name": first_name},
         }
         if text:
@@ -125,6 +157,33 @@ class FakeTelegram:
                 "text": "...",
             }
         return {"update_id": update_id if update_id is not None else next(self._update_ids), "message": message}
+
+    def make_callback_update(self, *, chat_id: int | str, user_id: int, data: str | None, message_id: int,
+                             first_name: str = "张三", chat_type: str = "supergroup",
+                             update_id: int | None = None, inaccessible: bool = False,
+                             query_id: str | None = None) -> dict[str, Any]:
+        """A press on an inline button of the bot's message ``message_id``. ``data=None`` leaves
+        the data out (as for game buttons); ``inaccessible`` sends the message as Telegram does
+        when it is too old or deleted (only chat, id and date 0)."""
+        chat = self._chat(chat_id, chat_type, first_name)
+        if inaccessible:
+            message: dict[str, Any] = {"chat": chat, "message_id": message_id, "date": 0}
+        else:
+            sent = next((m for m in self.sent if m.message_id == message_id), None)
+            message = {"message_id": message_id, "date": int(time.time()) - 60, "chat": chat,
+                       "from": self._bot_user(), "text": sent.text if sent else "请您评价"}
+            if sent and sent.reply_markup:
+                message["reply_markup"] = sent.reply_markup
+        query: dict[str, Any] = {
+            "id": query_id or str(next(self._callback_ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"},
+            "chat_instance": f"-{abs(int(chat_id)) * 7919 % 10**18}",
+            "message": message,
+        }
+        if data is not None:
+            query["data"] = data
+        return {"update_id": update_id if update_id is not None else next(self._update_ids),
+                "callback_query": query}
 
     async def push_update(self, update: dict[str, Any]) -> None:
         async with self._new_update:
@@ -156,6 +215,14 @@ class FakeTelegram:
     def sent_to(self, chat_id: int | str) -> list[SentMessage]:
         return [m for m in self.sent if m.chat_id == str(chat_id)]
 
+    async def wait_for_callback_answer(self, query_id: str, timeout: float = 10.0) -> None:
+        """Wait until answerCallbackQuery was called for this query id (successfully or not)."""
+        async def ready() -> None:
+            async with self._new_answer:
+                await self._new_answer.wait_for(lambda: any(
+                    str(c.get("callback_query_id")) == str(query_id) for c in self.callback_answer_calls))
+        await asyncio.wait_for(ready(), timeout)
+
     # -- Bot API -------------------------------------------------------------------
     async def _control(self, request: web.Request) -> web.Response:
         """Out-of-process control for benchmarks: push updates, read what was sent."""
@@ -170,6 +237,8 @@ class FakeTelegram:
         if action == "reset":
             self.sent.clear()
             self._updates.clear()
+            self.answered_callbacks.clear()
+            self.callback_answer_calls.clear()
             return web.json_response({"ok": True})
         raise web.HTTPNotFound()
 
@@ -242,8 +311,39 @@ class FakeTelegram:
                     pass
             return self._ok(available())
 
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> web.Response:
+        query_id = str(params.get("callback_query_id", ""))
+        async with self._new_answer:
+            self.callback_answer_calls.append(dict(params))
+            self._new_answer.notify_all()
+            failure = self._callback_failures.get(query_id)
+            if failure:
+                return self._error(*failure)
+            if not query_id:
+                return self._error(400, "Bad Request: query id is invalid")
+            self.answered_callbacks.append(query_id)
+        return self._ok(True)
+
+    @staticmethod
+    def _check_reply_markup(markup: Any) -> str | None:
+        """Telegram's checks on an inline keyboard; the error description, or None when fine."""
+        if markup is None:
+            return None
+        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+        if not isinstance(rows, list):
+            return "Bad Request: can't parse reply keyboard markup JSON object"
+        for row in rows:
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+                    return "Bad Request: BUTTON_DATA_INVALID"
+        return None
+
     async def _api_sendmessage(self, params: dict[str, Any]) -> web.Response:
         chat_id = str(params["chat_id"])
+        markup = params.get("reply_markup")
+        if (problem := self._check_reply_markup(markup)) is not None:
+            return self._error(400, problem)
         if self._forced_429:
             self.too_many_requests += 1
             retry = self._forced_429.popleft()
@@ -265,16 +365,20 @@ class FakeTelegram:
         reply = params.get("reply_parameters") or {}
         message_id = next(self._message_ids)
         record = SentMessage(chat_id=chat_id, text=params.get("text", ""), parse_mode=params.get("parse_mode"),
-                             reply_to_message_id=reply.get("message_id"), message_id=message_id, at=now)
+                             reply_to_message_id=reply.get("message_id"), message_id=message_id, at=now,
+                             reply_markup=markup)
         async with self._new_sent:
             self.sent.append(record)
             self._new_sent.notify_all()
-        return self._ok({
+        result: dict[str, Any] = {
             "message_id": message_id, "date": int(time.time()),
             "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0, "type": "supergroup",
                      "title": "测试群"},
             "from": self._bot_user(), "text": record.text,
-        })
+        }
+        if markup:
+            result["reply_markup"] = markup
+        return self._ok(result)
 
 
 if __name__ == "__main__":

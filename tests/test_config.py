@@ -95,3 +95,31 @@ def test_cli_run_with_broken_config_exits_with_message(tmp_path: Path):
     assert proc.returncode == 2
     assert "timezone: unknown timezone 'Nowhere/Land'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["sla"].update(work_hours=["8:30-12:00"]), "sla.work_hours: work hours entry '8:30-12:00'"),
+    (lambda d: d["sla"].update(work_hours=["12:00-08:30"]), "sla.work_hours: work hours period 12:00-08:30"),
+    (lambda d: d["sla"].update(check_interval_minutes=0), "sla.check_interval_minutes:"),
+    (lambda d: d.update(whistle_types={}), "whistle_types: at least one whistle type is required"),
+    (lambda d: d.update(whistle_types={"a": {"name": "日常哨"}, "b": {"name": "日常哨"}}),
+     "whistle_types: whistle type names must be different"),
+    (lambda d: d["feedback"].update(rating_days=0), "feedback.rating_days:"),
+    (lambda d: d["request_types"]["repair"].update(resolve_days=-1), "request_types.repair.resolve_days:"),
+    (lambda d: d["intake"].update(duplicate_similarity=1.5), "intake.duplicate_similarity:"),
+])
+def test_closed_loop_settings_are_checked(change, expected):
+    data = default_config_data()
+    change(data)
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, environ={})
+    assert expected in str(err.value)
+
+
+def test_closed_loop_defaults():
+    config = load_config(REPO / "config.yaml", environ={})
+    assert config.request_types["repair"].accept_hours == 8 and config.request_types["repair"].resolve_days == 7
+    assert (config.urgent.accept_hours, config.urgent.resolve_days) == (0.5, 1)
+    assert not config.sla.working_time and config.sla.auto_escalate and config.sla.escalate_after_hours == 4
+    assert [w.name for w in config.whistle_types.values()] == ["日常哨", "应急哨", "攻坚哨"]
+    assert (config.feedback.rating_days, config.feedback.followup_days) == (3, 7)

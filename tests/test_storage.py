@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.storage import inbox, outbox
-from bot.storage.db import Database, create_db_engine, current_revision, upgrade
+from bot.storage.db import Database, create_db_engine, current_revision, head_revision, upgrade
 from bot.storage.models import Outbox
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -21,7 +21,7 @@ def test_migrations_create_the_models_schema(database_url):
     engine = create_db_engine(database_url)
     upgrade(engine)
     upgrade(engine)  # idempotent on every start
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 SQLModel.metadata)

@@ -119,16 +119,17 @@ async def test_repeat_within_window_adds_to_open_ticket(make_config, database_ur
         await fake_tg.wait_for_sent(1)
         await fake_tg.push_update(fake_tg.make_message_update(
             chat_id=GRID_CHAT, user_id=RESIDENT, text="下水道还是堵着，麻烦快点来修一下"))
-        # Another resident with the same problem still gets a ticket of their own (linking comes later).
+        # Another resident with the same problem is linked to the same ticket as a second reporter.
         await fake_tg.push_update(fake_tg.make_message_update(
-            chat_id=GRID_CHAT, user_id=RESIDENT + 1, text="下水道堵了，麻烦修一下", first_name="李四"))
+            chat_id=GRID_CHAT, user_id=RESIDENT + 1, text="门口下水道堵了，污水都冒出来了", first_name="李四"))
         await fake_tg.wait_for_sent(3)
-    rows = tickets(bot)
-    assert [t.reporter_id for t in rows] == [str(RESIDENT), str(RESIDENT + 1)]
-    assert "已将您的补充情况记入工单 #%d" % rows[0].id in fake_tg.sent[1].text
+    [ticket] = tickets(bot)
+    assert ticket.reporter_id == str(RESIDENT) and ticket.reporter_count == 2
+    assert "已将您的补充情况记入工单 #%d" % ticket.id in fake_tg.sent[1].text
+    assert "已有居民反映过这个问题（工单 #%d" % ticket.id in fake_tg.sent[2].text
     kinds = bot.db.run_sync(lambda s: [e.kind for e in s.execute(
-        select(TicketEvent).where(TicketEvent.ticket_id == rows[0].id)).scalars()])
-    assert kinds.count("supplemented") == 1
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).scalars()])
+    assert kinds.count("supplemented") == 1 and kinds.count("reporter_linked") == 1
 
 
 async def test_mention_mode_reads_only_messages_addressed_to_bot(make_config, database_url, fake_tg):

@@ -6,25 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 
 from bot.app import GridBot
 
-from .conftest import IN_CI, running
-
-CHROMIUM = os.environ.get("GRIDBOT_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set GRIDBOT_CHROMIUM)"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
+from .conftest import CHROMIUM_ARGS, running
 
 
 async def test_resident_reports_in_the_page_and_worker_sees_the_mention(make_config, tmp_path, chromium_path):
@@ -64,5 +49,50 @@ async def test_resident_reports_in_the_page_and_worker_sees_the_mention(make_con
                 target.mkdir(parents=True, exist_ok=True)
                 for name in ("resident.png", "worker.png"):
                     shutil.copy(tmp_path / name, target / name)
+        finally:
+            await browser.close()
+
+
+async def test_resident_rates_the_result_with_a_chip(make_config, chromium_path):
+    """Report as a resident, resolve as the worker in a second page, rate with the 满意 chip."""
+    from playwright.async_api import async_playwright
+    from sqlalchemy import select
+
+    from bot.storage.models import Ticket
+
+    from .conftest import eventually
+
+    bot = GridBot(make_config(), run_jobs=False)
+    async with running(bot), async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            resident = await browser.new_page(viewport={"width": 400, "height": 760})
+            await resident.goto(f"http://127.0.0.1:{bot.http_port}/")
+            await resident.wait_for_selector(".group.active")
+            await resident.fill("#resident-name", "居民张三")
+            await resident.fill("#text", "村口的路灯坏了一个星期了，晚上黑乎乎的")
+            await resident.press("#text", "Enter")
+            ack = resident.locator(".msg.bot .bubble").last
+            await ack.wait_for(timeout=15000)
+            number = int((await ack.inner_text()).split("工单 #")[1].split()[0])
+
+            worker = await browser.new_page(viewport={"width": 1100, "height": 720})
+            await worker.goto(f"http://127.0.0.1:{bot.http_port}/")
+            await worker.wait_for_selector(".group.active")
+            await worker.select_option("#who", "li-wangge")
+            await worker.fill("#text", f"办结 {number} 已更换灯泡，晚上亮了")
+            await worker.press("#text", "Enter")
+
+            chip = resident.locator(".chip", has_text="满意").first
+            await chip.wait_for(timeout=15000)
+            assert [await c.inner_text() for c in await resident.locator(".chip").all()] == ["满意", "基本满意", "不满意"]
+            await chip.click()
+            thanks = resident.locator(".msg.bot .bubble", has_text="感谢您的评价")
+            await thanks.wait_for(timeout=15000)
+            assert "满意" in await thanks.inner_text()
+            ticket = await eventually(lambda: bot.db.run_sync(
+                lambda s: s.execute(select(Ticket).where(Ticket.id == number, Ticket.status == "closed"))
+                .scalar_one_or_none()))
+            assert ticket.satisfaction == "satisfied"
         finally:
             await browser.close()

@@ -5,7 +5,9 @@ who they are (a resident, or any roster member) and talks to the bot over a
 WebSocket. It needs no token and no internet. It trusts the identity the page
 sends, so it is meant for trying gridbot and for intranets, not the open web.
 Chat history is kept in memory per group (``history_size`` messages); tickets
-and deliveries are in the database like on every channel.
+and deliveries are in the database like on every channel. Button rows are sent
+to the page as they are; pressing a chip sends its command as an ordinary
+message frame marked ``"button": true`` with ``reply_to`` = the bot message.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import itertools
 import json
 import logging
 import re
+import time
 from collections import defaultdict, deque
 from datetime import datetime, timezone
 from importlib import resources
@@ -47,6 +50,8 @@ class WebChatChannel(Channel):
             lambda: deque(maxlen=config.history_size))
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._ids = itertools.count(1)
+        # Replies to a bot message find its ticket by id, so ids must not repeat after a restart.
+        self._id_prefix = f"w{int(time.time() * 1000):x}-"
         self._bot_mention = re.compile(r"@\s?" + re.escape(config.bot_name) + r"\s*")
 
     # -- Channel ---------------------------------------------------------------
@@ -72,7 +77,7 @@ class WebChatChannel(Channel):
         if not _ID.fullmatch(message.chat_id):
             raise PermanentSendError(f"no web chat group {message.chat_id!r}")
         entry = {
-            "id": f"w{next(self._ids)}",
+            "id": f"{self._id_prefix}{next(self._ids)}",
             "chat_id": message.chat_id,
             "from": {"id": "bot", "name": self.config.bot_name, "bot": True},
             "segments": segments_to_json(message.segments),
@@ -125,7 +130,9 @@ class WebChatChannel(Channel):
             return
         text = text[:MAX_TEXT]
         reply_to = data.get("reply_to") if isinstance(data.get("reply_to"), str) else None
-        mentions_bot = bool(self._bot_mention.search(text))
+        # A chip press: the text is the button's command, passed on as is.
+        is_button = data.get("button") is True
+        mentions_bot = not is_button and bool(self._bot_mention.search(text))
         clean = self._bot_mention.sub(" ", text).strip() if mentions_bot else text.strip()
         entry = {
             "id": f"u-{client_id}",
@@ -135,11 +142,13 @@ class WebChatChannel(Channel):
             "reply_to": reply_to,
             "at": datetime.now(timezone.utc).isoformat(),
         }
+        if is_button:
+            entry["button"] = True
         message = IncomingMessage(
             channel=NAME, chat_id=chat_id, message_id=entry["id"], sender_id=user_id, sender_name=user_name,
             text=clean, chat_type="group", mentions_bot=mentions_bot,
             reply_to_bot=bool(reply_to and reply_to.startswith("w")), reply_to_message_id=reply_to,
-            sent_at=datetime.now(timezone.utc),
+            sent_at=datetime.now(timezone.utc), is_button=is_button,
         )
         assert self._ingestor is not None
         if await self._ingestor.ingest(NAME, f"{chat_id}:{client_id}", message):

@@ -1,12 +1,14 @@
-"""Handlers: business rules on neutral messages. Registration order is explicit."""
+"""Handlers: business rules on neutral messages. Registration order is explicit:
+commands first (so "接单 128" is never read as a report), then help, then resident intake."""
 
-from .base import Handler, HandlerContext, Router, Services
+from .base import Context, Handler, HandlerContext, Router, Services
+from .command_handler import CommandHandler
 from .help import HelpHandler
 from .intake import ResidentIntake
 
 
 def build_router() -> Router:
-    return Router().add(HelpHandler()).add(ResidentIntake())
+    return Router().add(CommandHandler()).add(HelpHandler()).add(ResidentIntake())
 
 
-__all__ = ["Handler", "HandlerContext", "Router", "Services", "build_router"]
+__all__ = ["Context", "Handler", "HandlerContext", "Router", "Services", "build_router"]

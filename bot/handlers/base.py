@@ -1,4 +1,8 @@
-"""Handler context and router. Handlers see neutral messages and storage, never a platform SDK."""
+"""Handler contexts and router. Handlers see neutral messages and storage, never a platform SDK.
+
+``Context`` is one transaction of work (a job run); ``HandlerContext`` adds the incoming
+message being answered. Everything a handler sends goes to the outbox in that transaction.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from ..nlp import Classifier
 from ..storage import outbox as outbox_store
 from ..storage.models import Outbox
 from ..storage.roster_index import ChatInfo, PersonInfo, RosterIndex
+from ..worktime import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +33,28 @@ class Services:
     config: Config
     classifier: Classifier
     clock: Clock
+    calendar: WorkCalendar
 
 
-@dataclass
-class HandlerContext:
-    """One incoming message being handled inside one database transaction."""
+@dataclass(kw_only=True)
+class Context:
+    """One unit of work inside one database transaction: an incoming message or a job run."""
 
     session: Session
     services: Services
-    message: IncomingMessage
     now: datetime
     roster: RosterIndex
-    chat: ChatInfo | None
-    sender: PersonInfo | None
     # Channels that got new outbox rows, so their senders can be woken after commit.
     touched_channels: set[str] = field(default_factory=set)
 
     @property
     def config(self) -> Config:
         return self.services.config
+
+    @property
+    def here(self) -> tuple[str, str] | None:
+        """The chat being answered, if any (jobs answer nobody)."""
+        return None
 
     def send(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
              reply_to: str | None = None, priority: int = PRIORITY_REPLY,
@@ -58,9 +66,35 @@ class HandlerContext:
         self.touched_channels.add(channel)
         return row
 
+    def post(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
+             ticket_id: int | None = None, priority: int = PRIORITY_REPLY) -> Outbox:
+        """Send to a chat; in the chat being answered it replies to the message."""
+        return self.send(channel, chat_id, segments, ticket_id=ticket_id, priority=priority)
+
+
+@dataclass(kw_only=True)
+class HandlerContext(Context):
+    """One incoming message being handled."""
+
+    message: IncomingMessage
+    chat: ChatInfo | None
+    sender: PersonInfo | None
+
+    @property
+    def here(self) -> tuple[str, str] | None:
+        return (self.message.channel, self.message.chat_id)
+
     def reply(self, segments: tuple[Segment, ...], *, ticket_id: int | None = None) -> Outbox:
-        return self.send(self.message.channel, self.message.chat_id, segments,
-                         reply_to=self.message.message_id, ticket_id=ticket_id)
+        # A button press is no message of its own: answer under the message that had the button.
+        reply_to = self.message.reply_to_message_id if self.message.is_button else self.message.message_id
+        return self.send(self.message.channel, self.message.chat_id, segments, reply_to=reply_to,
+                         ticket_id=ticket_id)
+
+    def post(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
+             ticket_id: int | None = None, priority: int = PRIORITY_REPLY) -> Outbox:
+        if (channel, chat_id) == self.here:
+            return self.reply(segments, ticket_id=ticket_id)
+        return self.send(channel, chat_id, segments, ticket_id=ticket_id, priority=priority)
 
 
 class Handler(Protocol):

@@ -1,4 +1,4 @@
-"""/start, /help and 帮助; unknown slash commands are never treated as requests."""
+"""/start, /help and 帮助 (staff get the command list); unknown slash commands are never requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import texts
 from .base import HandlerContext
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)")
-HELP_WORDS = {"帮助", "使用说明", "怎么用", "help"}
+HELP_WORDS = {"帮助", "使用说明", "怎么用", "help", "命令"}
 
 
 class HelpHandler:
@@ -20,11 +20,19 @@ class HelpHandler:
         match = _COMMAND.match(text)
         if match:
             if match.group(1).lower() in ("start", "help"):
-                ctx.reply(MessageBuilder().text(texts.HELP).build())
+                self._help(ctx)
             elif ctx.message.addressed_to_bot:
                 ctx.reply(MessageBuilder().text(texts.UNKNOWN_COMMAND).build())
             return True  # other bots' commands: stay silent, never open a ticket
-        if text.lower() in HELP_WORDS and ctx.message.addressed_to_bot:
-            ctx.reply(MessageBuilder().text(texts.HELP).build())
+        if text.lower() in HELP_WORDS and (ctx.message.addressed_to_bot or ctx.sender is not None):
+            self._help(ctx)
             return True
         return False
+
+    @staticmethod
+    def _help(ctx: HandlerContext) -> None:
+        if ctx.sender is not None:
+            whistles = "/".join(w.name for w in ctx.config.whistle_types.values())
+            ctx.reply(MessageBuilder().text(texts.STAFF_HELP.format(whistles=whistles)).build())
+        else:
+            ctx.reply(MessageBuilder().text(texts.HELP + texts.RESIDENT_HELP_TAIL).build())

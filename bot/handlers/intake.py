@@ -3,6 +3,13 @@
 Staff (roster members) chatting in their group do not open tickets unless
 they address the bot; in ``mention`` mode only messages that @ the bot or
 reply to it are read at all.
+
+A message about a problem that already has an open ticket does not open
+another: the same resident repeating it within ``merge_window_minutes`` adds to
+their ticket (supplemented); another resident of the same unit reporting the
+same type with similar words (``nlp.similarity``) within
+``duplicate_window_hours`` is linked to it as a further reporter, and hears the
+result like the first one.
 """
 
 from __future__ import annotations
@@ -12,11 +19,14 @@ from datetime import timedelta
 
 from ..messages import MessageBuilder
 from ..nlp import Classification, normalize_text, segment
+from ..nlp.similarity import DUPLICATE_THRESHOLD, problem_signature, similarity
 from ..storage import tickets as ticket_store
-from ..storage.models import Ticket, TicketStatus
+from ..storage.models import EventKind, Ticket
 from ..storage.roster_index import PersonInfo
-from . import routing, texts
+from ..workflow import Status
+from . import lifecycle, routing, texts
 from .base import HandlerContext
+from .notify import mention, type_name
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +57,16 @@ class ResidentIntake:
         existing = self._same_problem(ctx, result)
         if existing is not None:
             self._add_to(ctx, existing, result)
-        else:
-            self._open(ctx, result)
+            return True
+        duplicate = self._reported_by_others(ctx, result)
+        if duplicate is not None:
+            ticket, score = duplicate
+            if ticket_store.reporter(ctx.session, ticket.id, msg.channel, msg.sender_id) is not None:
+                self._add_to(ctx, ticket, result)
+            else:
+                self._link(ctx, ticket, result, score)
+            return True
+        self._open(ctx, result)
         return True
 
     # -- merging -----------------------------------------------------------
@@ -74,27 +92,70 @@ class ResidentIntake:
                 return ticket
         return None
 
+    def _reported_by_others(self, ctx: HandlerContext, result: Classification) -> tuple[Ticket, float] | None:
+        """The open ticket of the same unit and type, reported within the window, whose text
+        is most similar to this message, if similar enough to be the same problem."""
+        hours = ctx.config.intake.duplicate_window_hours
+        if hours <= 0:
+            return None
+        candidates = ticket_store.open_tickets_like(ctx.session, unit_id=ctx.chat.unit_id, type_key=result.type,
+                                                    since=ctx.now - timedelta(hours=hours))
+        if not candidates:
+            return None
+        threshold = ctx.config.intake.duplicate_similarity or DUPLICATE_THRESHOLD
+        mine = problem_signature(ctx.message.text)
+        best: tuple[Ticket, float] | None = None
+        for ticket in candidates:
+            score = similarity(mine, problem_signature(ticket.text))
+            if score >= threshold and (best is None or score > best[1]):
+                best = (ticket, score)
+        return best
+
+    def _link(self, ctx: HandlerContext, ticket: Ticket, result: Classification, score: float) -> None:
+        msg = ctx.message
+        ticket_store.add_reporter(ctx.session, ticket, channel=msg.channel, account_id=msg.sender_id,
+                                  name=msg.sender_name, chat_id=msg.chat_id, message_id=msg.message_id, at=ctx.now)
+        ticket.last_report_at = ctx.now
+        ticket.updated_at = ctx.now
+        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=_resident_actor(ctx),
+                               kind=EventKind.REPORTER_LINKED, note=_stored_text(ctx),
+                               data={"message_id": msg.message_id, "name": msg.sender_name[:200],
+                                     "similarity": round(score, 3)})
+        self._joined(ctx, ticket, result, texts.LINKED, texts.LINKED_TAIL, texts.LINKED_NO_ASSIGNEE)
+
+    def _mark_urgent(self, ctx: HandlerContext, ticket: Ticket, result: Classification) -> bool:
+        """A later message can make an open ticket urgent: tighter deadlines from now."""
+        if not result.urgent or ticket.urgent:
+            return False
+        ticket.urgent = True
+        due = lifecycle.deadlines(ctx, ticket.type, True)
+        ticket.accept_due_at = min(ticket.accept_due_at, due.accept_due)
+        ticket.resolve_due_at = min(ticket.resolve_due_at, due.resolve_due)
+        if ticket.next_due_at is not None:
+            ticket.next_due_at = ticket.accept_due_at if ticket.status != Status.ACCEPTED else ticket.resolve_due_at
+        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.MARKED_URGENT,
+                               data={"matched": list(result.matched)})
+        return True
+
     def _add_to(self, ctx: HandlerContext, ticket: Ticket, result: Classification) -> None:
         msg = ctx.message
         ticket.last_report_at = ctx.now
         ticket.updated_at = ctx.now
-        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=_resident_actor(ctx), kind="supplemented",
-                               note=_stored_text(ctx), data={"message_id": msg.message_id})
-        became_urgent = result.urgent and not ticket.urgent
-        if became_urgent:
-            ticket.urgent = True
-            ticket.accept_due_at = min(ticket.accept_due_at,
-                                       ctx.now + timedelta(hours=ctx.config.urgent.accept_hours))
-            ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind="marked_urgent",
-                                   data={"matched": list(result.matched)})
-        ctx.session.add(ticket)
-        type_name = self._type_name(ctx, ticket.type)
+        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=_resident_actor(ctx),
+                               kind=EventKind.SUPPLEMENTED, note=_stored_text(ctx), data={"message_id": msg.message_id})
+        self._joined(ctx, ticket, result, texts.MERGED, texts.MERGED_TAIL, texts.MERGED_NO_ASSIGNEE)
+
+    def _joined(self, ctx: HandlerContext, ticket: Ticket, result: Classification, head: str, tail: str,
+                nobody: str) -> None:
+        """Tell the resident which ticket their message joined and who handles it; a message
+        that makes the ticket urgent also alerts the leader."""
+        became_urgent = self._mark_urgent(ctx, ticket, result)
         assignee = ctx.roster.people.get(ticket.assignee_id) if ticket.assignee_id else None
-        reply = MessageBuilder().text(texts.MERGED.format(number=ticket.id, type_name=type_name))
+        reply = MessageBuilder().text(head.format(number=ticket.id, type_name=type_name(ctx, ticket.type)))
         if assignee is not None:
-            _mention(ctx, reply, assignee).text(texts.MERGED_TAIL)
+            mention(ctx, reply, assignee, ctx.message.channel).text(tail)
         else:
-            reply.text(texts.MERGED_NO_ASSIGNEE)
+            reply.text(nobody)
         ctx.reply(reply.build(), ticket_id=ticket.id)
         if became_urgent:
             self._urgent_notices(ctx, ticket, assignee, reply_in_group=True)
@@ -104,23 +165,24 @@ class ResidentIntake:
         msg, config = ctx.message, ctx.config
         type_key = result.type
         type_cfg = config.request_types[type_key]
-        hours = config.urgent.accept_hours if result.urgent else type_cfg.accept_hours
+        due = lifecycle.deadlines(ctx, type_key, result.urgent)
         assignee = routing.find_assignee(ctx.session, ctx.roster, ctx.chat.unit_id, type_key,
                                          type_cfg.handler_role)
         ticket = Ticket(
-            type=type_key, status=TicketStatus.NEW, urgent=result.urgent, confidence=round(result.confidence, 4),
-            unit_id=ctx.chat.unit_id, channel=msg.channel, chat_id=msg.chat_id,
+            type=type_key, status=Status.NEW, urgent=result.urgent, confidence=round(result.confidence, 4),
+            unit_id=ctx.chat.unit_id, level_unit_id=ctx.chat.unit_id, channel=msg.channel, chat_id=msg.chat_id,
             source_message_id=msg.message_id, reporter_id=msg.sender_id, reporter_name=msg.sender_name[:200],
-            assignee_id=assignee.id if assignee else None, text=_stored_text(ctx),
-            created_at=ctx.now, updated_at=ctx.now, last_report_at=ctx.now,
-            accept_due_at=ctx.now + timedelta(hours=hours),
+            assignee_id=assignee.id if assignee else None, origin_assignee_id=assignee.id if assignee else None,
+            text=_stored_text(ctx), created_at=ctx.now, updated_at=ctx.now, last_report_at=ctx.now,
+            accept_due_at=due.accept_due, resolve_due_at=due.resolve_due,
         )
-        ticket_store.create_ticket(ctx.session, ticket, actor=_resident_actor(ctx), data={
+        lifecycle.set_deadlines(ticket, due)
+        ticket_store.create_ticket(ctx.session, ticket, actor=_resident_actor(ctx), message_id=msg.message_id, data={
             "confidence": ticket.confidence, "urgent": result.urgent, "matched": list(result.matched),
             "message_id": msg.message_id,
         })
         if assignee is not None:
-            ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind="assigned",
+            ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.ASSIGNED,
                                    data={"person": assignee.id, "role": type_cfg.handler_role})
         leader = None
         if result.urgent:
@@ -130,16 +192,16 @@ class ResidentIntake:
             reply.text(texts.URGENT_PREFIX)
         reply.text(texts.ACK_PREFIX.format(type_name=type_cfg.name, number=ticket.id))
         if assignee is not None:
-            _mention(ctx, reply.text(texts.ASSIGNED_TO), assignee)
+            mention(ctx, reply.text(texts.ASSIGNED_TO), assignee, msg.channel)
         else:
             reply.text(texts.NO_ASSIGNEE)
         if leader is not None:
-            _mention(ctx, reply.text(texts.LEADER_TOO), leader)
-        reply.text(texts.DEADLINE.format(deadline=texts.deadline_phrase(hours)))
+            mention(ctx, reply.text(texts.LEADER_TOO), leader, msg.channel)
+        reply.text(texts.DEADLINE.format(deadline=texts.deadline_phrase_working(due.accept_hours, due.working_time)))
         ctx.reply(reply.build(), ticket_id=ticket.id)
         if result.urgent:
             if leader is not None:
-                ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind="leader_notified",
+                ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.LEADER_NOTIFIED,
                                        data={"person": leader.id})
             self._urgent_notices(ctx, ticket, assignee, reply_in_group=False)
 
@@ -150,7 +212,7 @@ class ResidentIntake:
         leader = routing.find_leader(ctx.roster, ticket.unit_id, exclude=assignee.id if assignee else None)
         if reply_in_group and leader is not None:
             notice = MessageBuilder().text(texts.URGENT_PREFIX + f"工单 #{ticket.id} 已升级为紧急，请 ")
-            _mention(ctx, notice, leader).text(" 关注处置。")
+            mention(ctx, notice, leader, ctx.message.channel).text(" 关注处置。")
             ctx.reply(notice.build(), ticket_id=ticket.id)
         if not ctx.config.urgent.notify_parent_chat or len(unit_chain) < 2:
             return
@@ -163,31 +225,17 @@ class ResidentIntake:
         for chat in chats:
             notice = MessageBuilder().text(texts.PARENT_URGENT.format(
                 number=ticket.id, unit_name=unit_chain[0].name, reporter=ticket.reporter_name,
-                type_name=self._type_name(ctx, ticket.type), text=_excerpt(ticket.text)))
+                type_name=type_name(ctx, ticket.type), text=_excerpt(ticket.text)))
             seen: set[str] = set()
             for person in notified:
                 if person.id not in seen:
                     seen.add(person.id)
-                    _mention(ctx, notice, person).text(" ")
+                    mention(ctx, notice, person, ticket.channel).text(" ")
             if not notified:
                 notice.text(texts.PARENT_URGENT_NOBODY)
             ctx.send(ticket.channel, chat.chat_id, notice.build(), ticket_id=ticket.id)
-        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind="parent_notified",
+        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.PARENT_NOTIFIED,
                                data={"unit": parent.id, "chats": [c.chat_id for c in chats]})
-
-    @staticmethod
-    def _type_name(ctx: HandlerContext, type_key: str) -> str:
-        type_cfg = ctx.config.request_types.get(type_key)
-        return type_cfg.name if type_cfg else type_key
-
-
-def _mention(ctx: HandlerContext, builder: MessageBuilder, person: PersonInfo) -> MessageBuilder:
-    """A real platform mention when the person has an account on this channel, else their name."""
-    account = ctx.roster.account_of(person.id, ctx.message.channel)
-    if account is None:
-        log.warning("%s has no %s account in the roster; named without a mention", person.id, ctx.message.channel)
-        return builder.text(person.name)
-    return builder.mention(account, person.name)
 
 
 def _resident_actor(ctx: HandlerContext) -> str:

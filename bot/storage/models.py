@@ -10,9 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from ..workflow import OPEN, Status
 from .types import UTCDateTime
 
 
@@ -92,24 +93,77 @@ class RosterRevision(SQLModel, table=True):
     imported_at: Optional[datetime] = _ts(nullable=True)
 
 
-class TicketStatus(StrEnum):
-    NEW = "new"
+OPEN_STATUSES: frozenset[str] = frozenset(OPEN)
 
 
-OPEN_STATUSES: frozenset[str] = frozenset({TicketStatus.NEW})
+class Satisfaction(StrEnum):
+    """A resident's rating of the result (and of a follow-up visit)."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    UNRATED = "unrated"  # 未评价 (no answer in time)
+
+
+class SlaStage:
+    """How far supervision of the current deadline has gone (``Ticket.sla_stage``)."""
+
+    ON_TIME = 0  # deadline not passed, or nothing done about it yet
+    REMINDED = 1  # the assignee was reminded; escalation follows at ``sla_escalate_at``
+    AT_TOP = 2  # nowhere left to escalate: the top leader was told, nothing more happens
+
+
+class EventKind(StrEnum):
+    """Kinds of ``ticket_event`` rows."""
+
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    SUPPLEMENTED = "supplemented"  # the same resident added to the report
+    REPORTER_LINKED = "reporter_linked"  # another resident reported the same problem
+    MARKED_URGENT = "marked_urgent"
+    LEADER_NOTIFIED = "leader_notified"
+    PARENT_NOTIFIED = "parent_notified"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    WHISTLED = "whistled"
+    TRANSFERRED = "transferred"
+    REOPENED = "reopened"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    RATED = "rated"
+    COMMENTED = "commented"
+    TYPE_CHANGED = "type_changed"  # a correction of the classifier: training data later
+    OVERDUE_REMINDED = "overdue_reminded"
+    OVERDUE_AT_TOP = "overdue_at_top"
+    FOLLOWUP_RECORDED = "followup_recorded"
 
 
 class Ticket(SQLModel, table=True):
-    """A resident's request. ``id`` is the ticket number residents see (#128)."""
+    """A resident's request. ``id`` is the ticket number residents see (#128).
+
+    ``unit_id`` is where it was reported (the grid); ``level_unit_id`` is the unit
+    handling it now (moves up on escalation). ``next_due_at`` is the deadline that
+    matters in the current status (accept or resolve); supervision works on it.
+    """
 
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_reporter_open", "channel", "chat_id", "reporter_id", "status"),
+        # Supervision walks these in unit order, so one unit's overdue tickets are handled (and
+        # reminded in one message) together; partial, so closed tickets are not in them at all.
+        Index("ix_ticket_sla_remind", "level_unit_id", "id",
+              sqlite_where=text("sla_stage = 0 AND next_due_at IS NOT NULL"),
+              postgresql_where=text("sla_stage = 0 AND next_due_at IS NOT NULL")),
+        Index("ix_ticket_sla_escalate", "level_unit_id", "id",
+              sqlite_where=text("sla_stage = 1"), postgresql_where=text("sla_stage = 1")),
+        Index("ix_ticket_rating_due", "status", "rating_due_at"),
+        Index("ix_ticket_unit_type_open", "unit_id", "type", "status"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     type: str = Field(max_length=32, index=True)
-    status: str = Field(default=TicketStatus.NEW, max_length=20, index=True)
+    status: str = Field(default=Status.NEW, max_length=20, index=True)
     urgent: bool = False
     confidence: float = 0.0
     unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
@@ -125,6 +179,65 @@ class Ticket(SQLModel, table=True):
     # Last time the resident reported (or repeated) this problem: drives merging.
     last_report_at: datetime = _ts()
     accept_due_at: datetime = _ts(index=True)
+    resolve_due_at: datetime = _ts()
+    # The deadline of the current status; None when nothing is due (resolved, closed, rejected).
+    next_due_at: Optional[datetime] = _ts(nullable=True)
+    sla_stage: int = SlaStage.ON_TIME
+    sla_escalate_at: Optional[datetime] = _ts(nullable=True)
+    level_unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    # The first assignee (the grid worker): told when a higher level resolves it.
+    origin_assignee_id: Optional[str] = Field(default=None, foreign_key="person.id", max_length=64)
+    # Whistle type key while a department handles it (吹哨).
+    whistle: Optional[str] = Field(default=None, max_length=32)
+    escalation_count: int = 0
+    reopen_count: int = 0
+    reporter_count: int = 1
+    accepted_at: Optional[datetime] = _ts(nullable=True)
+    resolved_at: Optional[datetime] = _ts(nullable=True)
+    closed_at: Optional[datetime] = _ts(nullable=True)
+    # What was done (resolve note) or why it was rejected; told to the residents.
+    result_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    rating_due_at: Optional[datetime] = _ts(nullable=True)
+    satisfaction: Optional[str] = Field(default=None, max_length=32)
+    followup_due_at: Optional[datetime] = _ts(nullable=True, index=True)
+    followup_done_at: Optional[datetime] = _ts(nullable=True)
+
+
+class TicketReporter(SQLModel, table=True):
+    """A resident who reported a ticket: the first one, and others linked as the same problem.
+    Each is told the result and may rate it."""
+
+    __tablename__ = "ticket_reporter"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "channel", "account_id", name="uq_ticket_reporter"),
+        Index("ix_ticket_reporter_account", "channel", "account_id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    channel: str = Field(max_length=32)
+    account_id: str = Field(max_length=128)
+    name: str = Field(max_length=200)
+    chat_id: str = Field(max_length=128)
+    message_id: Optional[str] = Field(default=None, max_length=128)
+    first: bool = False
+    reported_at: datetime = _ts()
+    rating: Optional[str] = Field(default=None, max_length=32)
+    rating_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    rated_at: Optional[datetime] = _ts(nullable=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up visit (回访) after resolution: who, when, what they found, how satisfied."""
+
+    __tablename__ = "followup"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    visited_at: datetime = _ts()
+    satisfaction: str = Field(max_length=32)
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class TicketEvent(SQLModel, table=True):
@@ -172,7 +285,11 @@ class Outbox(SQLModel, table=True):
     """A message to send, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
+        # A reply to one of the bot's messages finds the ticket it was about.
+        Index("ix_outbox_platform_message", "channel", "chat_id", "platform_message_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
