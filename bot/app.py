@@ -200,30 +200,28 @@ class GridBot:
 
     # -- jobs -------------------------------------------------------------------
     async def run_job(self, name: str) -> dict[str, int]:
-        """Run a scheduled job now, as of the clock's time: every step, chunk by chunk,
-        one transaction per chunk. Returns items handled per step."""
-        counts: dict[str, int] = {}
-        job = JOBS[name]
-        for step in job.steps:
-            while True:
-                done, touched = await self.db.run(self._job_chunk, step, job.chunk)
-                self._wake_senders(touched)
-                counts[step.__name__] = counts.get(step.__name__, 0) + done
-                if done < job.chunk:
-                    break
+        """``run_job_sync`` in a worker thread; the senders of the channels it wrote to are woken."""
+        counts, touched = await asyncio.to_thread(self._run_job, name)
+        self._wake_senders(touched)
         return counts
 
     def run_job_sync(self, name: str) -> dict[str, int]:
-        """``run_job`` in this thread (tests, command line)."""
+        """Run a scheduled job now, as of the clock's time, in this thread: every step, chunk by
+        chunk, one transaction per chunk. Returns items handled per step."""
+        return self._run_job(name)[0]
+
+    def _run_job(self, name: str) -> tuple[dict[str, int], set[str]]:
         counts: dict[str, int] = {}
+        touched: set[str] = set()
         job = JOBS[name]
         for step in job.steps:
             while True:
-                done, _touched = self.db.run_sync(self._job_chunk, step, job.chunk)
+                done, channels = self.db.run_sync(self._job_chunk, step, job.chunk)
+                touched |= channels
                 counts[step.__name__] = counts.get(step.__name__, 0) + done
                 if done < job.chunk:
                     break
-        return counts
+        return counts, touched
 
     def _job_chunk(self, session: Session, step: Step, chunk: int) -> tuple[int, set[str]]:
         ctx = Context(session=session, services=self.services, now=self.clock.now(),

@@ -292,10 +292,7 @@ def transfer(ctx: Context, ticket: Ticket, actor: Actor, target: PersonInfo, not
     _move(ctx, ticket, Action.TRANSFER, actor)
     previous = ticket.assignee_id
     ticket.assignee_id = target.id
-    type_cfg = ctx.config.request_types.get(ticket.type)
-    hours = ctx.config.urgent.accept_hours if ticket.urgent else (type_cfg.accept_hours if type_cfg else 8.0)
-    ticket.accept_due_at = (ctx.now + timedelta(hours=hours) if ticket.urgent
-                            else ctx.services.calendar.add_hours(ctx.now, hours))
+    ticket.accept_due_at = deadlines(ctx, ticket.type, ticket.urgent).accept_due  # the new person's own time
     _restart_clock(ticket)
     ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=actor.key, kind=EventKind.TRANSFERRED,
                            note=note or None, data={"from": previous, "to": target.id})

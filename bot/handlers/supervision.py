@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ..delivery import PRIORITY_NOTICE
 from ..messages import MessageBuilder
@@ -55,16 +55,17 @@ def remind_overdue(ctx: Context, limit: int = CHUNK) -> int:
     rows = ticket_store.overdue_to_remind(ctx.session, ctx.now, limit)
     sla, urgent = ctx.config.sla, ctx.config.urgent
     groups: dict[tuple[str, str, str | None], _Group] = {}
-    reminded: dict[int, object] = {}
-    grace = {True: ctx.now + timedelta(hours=urgent.escalate_after_hours),
-             False: ctx.services.calendar.add_hours(ctx.now, sla.escalate_after_hours)} if sla.auto_escalate \
+    reminded: dict[int, datetime | None] = {}
+    # When a reminded ticket escalates, by urgency (None: never, auto-escalation is off).
+    escalate_at = {True: ctx.now + timedelta(hours=urgent.escalate_after_hours),
+                   False: ctx.services.calendar.add_hours(ctx.now, sla.escalate_after_hours)} if sla.auto_escalate \
         else {True: None, False: None}
     for ticket in rows:
         if not is_open(ticket.status):  # cannot happen while lifecycle keeps next_due_at; repair it
             log.error("ticket %s is %s but has a deadline; clearing it", ticket.id, ticket.status)
             ticket_store.clear_deadline(ctx.session, ticket.id)
             continue
-        reminded[ticket.id] = grace[bool(ticket.urgent)]
+        reminded[ticket.id] = escalate_at[bool(ticket.urgent)]
         kind = "accept" if awaits_acceptance(ticket.status) else "resolve"
         ticket_store.add_event(ctx.session, ticket.id, at=ctx.now, actor="system", kind=EventKind.OVERDUE_REMINDED,
                                data={"deadline": kind, "due": ticket.next_due_at.isoformat()})
@@ -92,9 +93,9 @@ def remind_overdue(ctx: Context, limit: int = CHUNK) -> int:
             if items:
                 line.text(head)
                 _ticket_lines(ctx, line, items)
-        grace = urgent.escalate_after_hours if all(t.urgent for t in group.accept + group.resolve) \
+        grace_hours = urgent.escalate_after_hours if all(t.urgent for t in group.accept + group.resolve) \
             else sla.escalate_after_hours
-        line.text(texts.OVERDUE_TAIL.format(grace=duration(grace * 3600)) if sla.auto_escalate
+        line.text(texts.OVERDUE_TAIL.format(grace=duration(grace_hours * 3600)) if sla.auto_escalate
                   else texts.OVERDUE_TAIL_TOP)
     notices.flush(ctx)
     return len(rows)

@@ -13,7 +13,7 @@ from ..messages import MessageBuilder
 from ..storage import tickets as ticket_store
 from ..storage.models import EventKind
 from ..storage.roster_index import PersonInfo
-from ..workflow import Action, ActorKind, STAFF_KINDS, TransitionRefused, awaits_acceptance, next_status
+from ..workflow import Action, ActorKind, STAFF_KINDS, TransitionRefused, awaits_acceptance, check, next_status
 from . import commands, lifecycle, routing, texts
 from .actors import kinds_of
 from .notify import mention, type_name
@@ -111,8 +111,7 @@ def _match_department(departments, args: str):  # noqa: ANN001, ANN202
 
 def transfer(inv: "Invocation") -> None:
     ctx, ticket = inv.ctx, inv.ticket
-    if next_status(ticket.status, Action.TRANSFER) is None:
-        raise TransitionRefused(ticket.status, Action.TRANSFER, "state")
+    check(ticket.status, Action.TRANSFER, kinds_of(ctx, inv.actor, ticket))  # refuse before parsing the target
     args = inv.parsed.args.lstrip("@")
     candidates = [p for p in ctx.roster.people.values()
                   if any(u.id == ticket.level_unit_id for u in ctx.roster.chain(p.unit_id))]
@@ -168,10 +167,7 @@ def reopen(inv: "Invocation") -> None:
 
 def reject(inv: "Invocation") -> None:
     ticket = inv.ticket
-    if next_status(ticket.status, Action.REJECT) is None:
-        raise TransitionRefused(ticket.status, Action.REJECT, "state")
-    if ActorKind.HANDLING_LEADER not in kinds_of(inv.ctx, inv.actor, ticket):
-        raise TransitionRefused(ticket.status, Action.REJECT, "role")
+    check(ticket.status, Action.REJECT, kinds_of(inv.ctx, inv.actor, ticket))  # refuse before asking for a reason
     if not _need_text(inv, "驳回原因"):
         return
     lifecycle.reject(inv.ctx, ticket, inv.actor, inv.parsed.args)
