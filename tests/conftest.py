@@ -133,3 +133,30 @@ def chromium_path() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return CHROMIUM
+
+
+@asynccontextmanager
+async def headless_chromium(path: str) -> AsyncIterator[Any]:
+    """Debian's chromium, headless, driven by Playwright; closed afterwards."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def keep_screenshots(tmp_path: Path, *names: str) -> None:
+    """Copy screenshots out of the test's temporary folder when GRIDBOT_SCREENSHOTS names a folder."""
+    if os.environ.get("GRIDBOT_SCREENSHOTS"):
+        target = Path(os.environ["GRIDBOT_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(tmp_path / name, target / name)
+
+
+def ticket_number(text: str) -> int:
+    """The number in a bot message that says "工单 #128"."""
+    return int(text.split("工单 #")[1].split()[0])

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.storage.models import Ticket
 
-from .conftest import eventually, running
+from .conftest import eventually, running, ticket_number
 from .fake_telegram import BOT_USERNAME
 from .test_telegram_e2e import GRID_CHAT, RESIDENT, VILLAGE_CHAT, WORKER, fake_tg, tg_bot  # noqa: F401
 
@@ -24,7 +24,7 @@ async def test_commands_and_inline_keyboard_rating(make_config, database_url, fa
         await fake_tg.push_update(fake_tg.make_message_update(
             chat_id=GRID_CHAT, user_id=RESIDENT, text="村口的路灯坏了一个星期了，晚上黑乎乎的"))
         [ack] = await fake_tg.wait_for_sent(1)
-        number = int(ack.text.split("工单 #")[1].split()[0])
+        number = ticket_number(ack.text)
 
         await fake_tg.push_update(fake_tg.make_message_update(
             chat_id=GRID_CHAT, user_id=int(WORKER), text=f"接单 {number}", first_name="李网格"))
@@ -68,7 +68,7 @@ async def test_escalation_reaches_the_village_group_with_a_mention(make_config, 
         await fake_tg.push_update(fake_tg.make_message_update(
             chat_id=GRID_CHAT, user_id=RESIDENT, text="二组的垃圾堆了半个月没人清运，臭得不行"))
         [ack] = await fake_tg.wait_for_sent(1)
-        number = int(ack.text.split("工单 #")[1].split()[0])
+        number = ticket_number(ack.text)
         # A reply to the bot's ticket message needs no number.
         await fake_tg.push_update(fake_tg.make_message_update(
             chat_id=GRID_CHAT, user_id=int(WORKER), text="上报 需要村里联系环卫公司", first_name="李网格",

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientWebSocketResponse, web
@@ -21,7 +18,7 @@ from bot.channels.webchat import WebChatChannel
 from bot.config import WebchatConfig
 from bot.messages import Button, MessageBuilder, OutgoingMessage
 
-from .conftest import CHROMIUM_ARGS, eventually
+from .conftest import eventually, headless_chromium, keep_screenshots
 from .recording import RecordingIngestor
 
 
@@ -129,45 +126,35 @@ async def test_button_frame_becomes_a_button_press_in_reply_to_the_bot():
 
 
 async def test_page_shows_chips_and_a_tap_sends_the_command(tmp_path, chromium_path):
-    from playwright.async_api import async_playwright
+    async with webchat() as h, headless_chromium(chromium_path) as browser:
+        page = await browser.new_page(viewport={"width": 400, "height": 760})  # phone-sized
+        await page.goto(h.url("/"))
+        await page.wait_for_selector(".group.active")
+        await page.wait_for_function("() => !document.getElementById('send').disabled")
+        bot_message = await h.channel.send(rating_message())
+        chips = page.locator(f'.msg.bot[data-id="{bot_message}"] .chip')
+        await chips.first.wait_for(timeout=10000)
+        assert await chips.all_inner_texts() == ["满意", "基本满意", "不满意"]
+        bubble = page.locator(f'.msg.bot[data-id="{bot_message}"] .bubble')
+        assert await bubble.inner_text() == "工单 #128 已办结，请您对办理结果进行评价："
+        for chip in await chips.all():
+            box = await chip.bounding_box()
+            assert box is not None and box["height"] >= 32
+        await page.screenshot(path=str(tmp_path / "chips.png"))
 
-    async with webchat() as h, async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 400, "height": 760})  # phone-sized
-            await page.goto(h.url("/"))
-            await page.wait_for_selector(".group.active")
-            await page.wait_for_function("() => !document.getElementById('send').disabled")
-            bot_message = await h.channel.send(rating_message())
-            chips = page.locator(f'.msg.bot[data-id="{bot_message}"] .chip')
-            await chips.first.wait_for(timeout=10000)
-            assert await chips.all_inner_texts() == ["满意", "基本满意", "不满意"]
-            bubble = page.locator(f'.msg.bot[data-id="{bot_message}"] .bubble')
-            assert await bubble.inner_text() == "工单 #128 已办结，请您对办理结果进行评价："
-            for chip in await chips.all():
-                box = await chip.bounding_box()
-                assert box is not None and box["height"] >= 32
-            await page.screenshot(path=str(tmp_path / "chips.png"))
-
-            await chips.nth(1).click()
-            await eventually(lambda: h.ingestor.messages())
-            [press] = h.ingestor.messages()
-            assert press.is_button and press.text == "评价 128 基本满意"
-            assert press.reply_to_bot and press.reply_to_message_id == bot_message
-            assert press.sender_name == "居民张三" and press.sender_id.startswith("r-")
-            # The choice is shown as the resident's own message; the chips are spent on this page.
-            await page.locator(".msg.me .bubble").last.wait_for(timeout=10000)
-            assert await page.locator(".msg.me .bubble").last.inner_text() == "评价 128 基本满意"
-            assert await chips.nth(1).get_attribute("class") == "chip chosen"
-            assert all([await c.is_disabled() for c in await chips.all()])
-            await chips.nth(0).click(force=True)
-            await asyncio.sleep(0.3)
-            assert len(h.ingestor.messages()) == 1
-            await page.screenshot(path=str(tmp_path / "chips-pressed.png"))
-            if os.environ.get("GRIDBOT_SCREENSHOTS"):
-                target = Path(os.environ["GRIDBOT_SCREENSHOTS"])
-                target.mkdir(parents=True, exist_ok=True)
-                for name in ("chips.png", "chips-pressed.png"):
-                    shutil.copy(tmp_path / name, target / name)
-        finally:
-            await browser.close()
+        await chips.nth(1).click()
+        await eventually(lambda: h.ingestor.messages())
+        [press] = h.ingestor.messages()
+        assert press.is_button and press.text == "评价 128 基本满意"
+        assert press.reply_to_bot and press.reply_to_message_id == bot_message
+        assert press.sender_name == "居民张三" and press.sender_id.startswith("r-")
+        # The choice is shown as the resident's own message; the chips are spent on this page.
+        await page.locator(".msg.me .bubble").last.wait_for(timeout=10000)
+        assert await page.locator(".msg.me .bubble").last.inner_text() == "评价 128 基本满意"
+        assert await chips.nth(1).get_attribute("class") == "chip chosen"
+        assert all([await c.is_disabled() for c in await chips.all()])
+        await chips.nth(0).click(force=True)
+        await asyncio.sleep(0.3)
+        assert len(h.ingestor.messages()) == 1
+        await page.screenshot(path=str(tmp_path / "chips-pressed.png"))
+        keep_screenshots(tmp_path, "chips.png", "chips-pressed.png")
