@@ -91,9 +91,12 @@ class GridBot:
         self.http_port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
     def prepare_database(self) -> None:
         """Migrate the schema and import the configured roster (idempotent)."""
-        upgrade(self.engine)
+        self.migrate()
         if self.config.roster_path is not None:
             roster = load_roster(self.config.roster_path, request_types=set(self.config.request_types))
             for warning in roster.warnings:

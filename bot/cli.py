@@ -7,10 +7,12 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
 from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from .households import HouseholdFileError
 from .roster import RosterError
 
 log = logging.getLogger("gridbot")
@@ -89,6 +91,118 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_households_import(args: argparse.Namespace) -> int:
+    from . import cadence
+    from .households import load_households
+    from .storage import households as household_store
+    from .storage.db import Database, create_db_engine, upgrade
+    from .storage.roster_index import load_index
+
+    config = _load(args)
+    engine = create_db_engine(config.resolved_database_url)
+    upgrade(engine)
+    db = Database(engine)
+    roster = db.run_sync(load_index)
+    if not roster.units:
+        raise HouseholdFileError("the database has no roster yet; run `gridbot roster import FILE` first")
+    loaded = load_households(args.file, units={u.id: u.name for u in roster.units.values()},
+                             people={p.id: p.name for p in roster.people.values()})
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    cadences = config.visits.cadences
+    result = db.run_sync(
+        household_store.import_households, loaded.records, now=datetime.now(timezone.utc), cadences=cadences,
+        roles_of=lambda pid: roster.people[pid].roles if pid in roster.people else (),
+        version=cadence.version(cadences, {p.id: p.roles for p in roster.people.values()}),
+        deactivate_missing=args.deactivate_missing)
+    print(f"imported {len(loaded.records)} households: {result.created} new, {result.updated} updated"
+          f", {result.deactivated} deactivated")
+    return 0
+
+
+def _parse_now(value: str, config: Config) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise ConfigError(f"--now: {value!r} is not a time; write e.g. 2026-12-10T09:00 "
+                          f"(local time in {config.timezone}) or 2026-12-10T01:00+00:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.tz)
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> int:
+    from .clock import utcnow
+    from .scheduler import JOBS
+
+    config = _load(args)
+    now = _parse_now(args.now, config) if args.now else utcnow()
+    local = now.astimezone(config.tz)
+    print(f"scheduled jobs (times in {config.timezone}, as of {local:%Y-%m-%d %H:%M}):")
+    for job in JOBS.values():
+        trigger = job.trigger(config)
+        fire = trigger.get_next_fire_time(None, local)
+        print(f"  {job.name:<12} next run {fire.astimezone(config.tz):%Y-%m-%d %H:%M}  ({job.description})"
+              if fire else f"  {job.name:<12} no further runs  ({job.description})")
+    print("  every job also runs once at start-up.")
+    for line in _upcoming(config, now):
+        print(line)
+    return 0
+
+
+def _upcoming(config: Config, now: datetime) -> list[str]:
+    """Upcoming talk days and what the reminder jobs last sent, from the database."""
+    from .storage import reminders
+    from .storage.db import Database, create_db_engine, current_revision, head_revision
+    from .storage.roster_index import load_index
+    from .talk_calendar import next_talk_day, talk_day_units
+    from .worktime import WorkCalendar, parse_work_hours
+
+    engine = create_db_engine(config.resolved_database_url)
+    try:
+        if current_revision(engine) != head_revision():
+            return ["(the database schema is not current: run `gridbot db upgrade` to see talk days)"]
+        db = Database(engine)
+        roster = db.run_sync(load_index)
+        sent = db.run_sync(reminders.last_sent)
+    finally:
+        engine.dispose()
+    work = WorkCalendar(config.tz, working_time=True, work_hours=parse_work_hours(config.sla.work_hours))
+    lines = []
+    units = talk_day_units(config, roster)
+    if units:
+        lines.append(f"upcoming talk days (支部说事日), {len(units)} unit(s):")
+        for unit in units[:50]:
+            day = next_talk_day(config, roster, work, unit, now)
+            host = day.host.name if day.host else "no host in roster"
+            moved = f", moved from {day.shifted_from:%m-%d}" if day.shifted_from else ""
+            lines.append(f"  {unit.name} ({unit.id}): {day.held_at:%Y-%m-%d %H:%M}{moved} at {day.place}, "
+                         f"host {host}; notice {day.notice_at:%m-%d %H:%M}, reminder {day.reminder_at:%m-%d %H:%M}")
+        if len(units) > 50:
+            lines.append(f"  ... and {len(units) - 50} more")
+    for job, (at, count) in sorted(sent.items()):
+        lines.append(f"last sent by {job}: {count} reminder(s), latest at {at.astimezone(config.tz):%Y-%m-%d %H:%M}")
+    return lines
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from .app import GridBot
+    from .clock import Clock, FrozenClock
+
+    config = _load(args)
+    clock = FrozenClock(_parse_now(args.now, config)) if args.now else Clock()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # No channels: the messages go to the outbox, which the running bot (or the next start) delivers.
+    bot = GridBot(config, clock=clock, channels=[], run_jobs=False)
+    try:
+        bot.migrate()
+        counts = bot.run_job_sync(args.name)
+    finally:
+        bot.engine.dispose()
+    at = clock.now().astimezone(config.tz)
+    print(f"{args.name} as of {at:%Y-%m-%d %H:%M %Z}: " + (", ".join(f"{step} {n}" for step, n in counts.items())
+                                                          or "nothing to do"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridbot", description="网格助手: grid governance group chat assistant")
     parser.add_argument("--version", action="version", version=f"gridbot {__version__}")
@@ -118,6 +232,29 @@ def build_parser() -> argparse.ArgumentParser:
     up = with_config(db_sub.add_parser("upgrade", help="apply schema migrations"))
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
+
+    households = sub.add_parser("households", help="household register (一户一档) commands")
+    households_sub = households.add_subparsers(dest="households_command", required=True)
+    himp = with_config(households_sub.add_parser(
+        "import", help="import a household register CSV (see docs/households.md)"))
+    himp.add_argument("file")
+    himp.add_argument("--deactivate-missing", action="store_true",
+                      help="deactivate active households that are not in the file")
+    himp.set_defaults(func=cmd_households_import)
+
+    from .scheduler import JOBS
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jlist = with_config(jobs_sub.add_parser("list", help="jobs, their next run times and the upcoming talk days"))
+    jlist.add_argument("--now", help="as if at this time (default: now)")
+    jlist.set_defaults(func=cmd_jobs_list)
+    jrun = with_config(jobs_sub.add_parser(
+        "run", help="run one job now, or as if at --now (e.g. after an outage); reminders already sent are "
+                    "never sent again"))
+    jrun.add_argument("name", choices=sorted(JOBS))
+    jrun.add_argument("--now", help="local time to run as, e.g. 2026-12-10T09:00 (default: now)")
+    jrun.set_defaults(func=cmd_jobs_run)
     return parser
 
 
@@ -126,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, RosterError) as exc:
+    except (ConfigError, RosterError, HouseholdFileError) as exc:
         print(f"gridbot: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # operator-facing: one clear line, no traceback soup

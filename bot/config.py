@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -182,6 +183,113 @@ def _default_whistles() -> dict[str, WhistleTypeConfig]:
     }
 
 
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def _check_clock_time(value: str | None) -> str | None:
+    if value is not None and not _CLOCK_TIME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a time of day; write HH:MM, e.g. \"09:00\"")
+    return value
+
+
+def clock_time(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+class RemindersConfig(_Section):
+    """Scheduled reminders: the daily digest, the talk day's notices."""
+
+    # A reminder whose time passed while the bot was down is still sent up to this many hours late.
+    grace_hours: float = Field(6, ge=0, le=72)
+    # Local time of the daily digest of follow-ups (回访) and household visits (走访).
+    digest_time: str = "08:30"
+    # Follow-ups and visits overdue this many days are also listed to the grid leader.
+    tell_leader_after_days: int = Field(3, ge=1)
+    # A person's digest goes to their unit's group (with an @) on the first enabled channel of
+    # this list where that group exists.
+    channel_order: list[str] = Field(default_factory=lambda: ["telegram", "webchat"])
+
+    _times = field_validator("digest_time")(classmethod(lambda cls, v: _check_clock_time(v)))
+
+    @field_validator("channel_order")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        known = list(ChannelsConfig.model_fields)
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return value
+
+
+class TalkDayUnitConfig(_Section):
+    """One unit's own talk day settings; anything left out comes from ``talk_day``."""
+
+    enabled: bool | None = None
+    day: int | None = Field(None, ge=1, le=31)
+    time: str | None = None
+    place: str | None = None
+    host: str | None = None  # person id
+
+    _times = field_validator("time")(classmethod(lambda cls, v: _check_clock_time(v)))
+
+
+class TalkDayConfig(_Section):
+    """支部说事日: the monthly day the branch secretary hears residents face to face."""
+
+    enabled: bool = True
+    # Units at these levels hold one (村/社区: village); ``units`` adds or removes single units.
+    levels: list[str] = Field(default_factory=lambda: ["village"])
+    day: int = Field(10, ge=1, le=31)  # day of the month; 31 means the month's last day in short months
+    time: str = "09:00"
+    place: str = "{unit}党群服务中心"  # {unit}: the unit's name
+    host_role: str = "branch_secretary"
+    # When the day is a weekend or public holiday, hold it on the next working day (chinese-calendar).
+    shift_off_days: bool = True
+    notice_days_before: int = Field(3, ge=0, le=27)
+    notice_time: str = "09:00"
+    # The morning reminder to the groups and the topic list to the host.
+    reminder_time: str = "08:00"
+    # Topics with any of these words are pressing worries (急事难事) and head the host's list.
+    # (An emergency such as a fire is not a topic: it opens an urgent ticket at once.)
+    pressing_words: list[str] = Field(default_factory=lambda: [
+        "急", "尽快", "马上", "赶紧", "等不及", "危险", "隐患", "安全", "没人管", "一直没", "好几个月", "老人", "孩子"])
+    units: dict[str, TalkDayUnitConfig] = Field(default_factory=dict)
+
+    _times = field_validator("time", "notice_time", "reminder_time")(
+        classmethod(lambda cls, v: _check_clock_time(v)))
+
+
+class CadenceConfig(_Section):
+    """A required visit rhythm for households (联户走访)."""
+
+    name: str
+    # visit: in person (上门走访); contact: in person or online/phone (线上联系).
+    kind: Literal["visit", "contact"] = "visit"
+    every_days: float = Field(gt=0)
+    # Households with any of these tags (empty: every household).
+    tags: list[str] = Field(default_factory=list)
+    # Only when the linked person has one of these roles (empty: anyone).
+    linked_roles: list[str] = Field(default_factory=list)
+
+
+def _default_cadences() -> list[CadenceConfig]:
+    key = ["低保户", "留守儿童户", "独居老人", "孤寡老人", "边缘监测户", "残疾户", "生活困难户"]
+    return [
+        CadenceConfig(name="重点户每周走访", kind="visit", every_days=7, tags=key,
+                      linked_roles=["grid_instructor", "village_cadre"]),
+        CadenceConfig(name="重点户每月走访", kind="visit", every_days=30, tags=key),
+        CadenceConfig(name="联户每季走访", kind="visit", every_days=91),
+        CadenceConfig(name="联户每月线上联系", kind="contact", every_days=30),
+    ]
+
+
+class VisitsConfig(_Section):
+    """Household visit cadences (一户一档, 四联五到位): the strictest matching rule counts."""
+
+    cadences: list[CadenceConfig] = Field(default_factory=_default_cadences)
+
+
 class Config(_Section):
     timezone: str = "Asia/Shanghai"
     database_url: str = "sqlite:///data/gridbot.db"
@@ -196,6 +304,9 @@ class Config(_Section):
     workflow: WorkflowConfig = WorkflowConfig()
     # 吹哨报到: the town centre's whistle types, the first one is the default.
     whistle_types: dict[str, WhistleTypeConfig] = Field(default_factory=_default_whistles)
+    reminders: RemindersConfig = RemindersConfig()
+    talk_day: TalkDayConfig = TalkDayConfig()
+    visits: VisitsConfig = VisitsConfig()
     # Directory the file was read from: relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

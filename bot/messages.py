@@ -130,7 +130,12 @@ class OutgoingMessage:
 def segments_to_json(segments: tuple[Segment, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for s in segments:
-        if isinstance(s, Buttons):
+        # Spelled out rather than dataclasses.asdict: a digest serialises thousands of messages.
+        if isinstance(s, Text):
+            out.append({"text": s.text, "kind": "text"})
+        elif isinstance(s, Mention):
+            out.append({"user_id": s.user_id, "name": s.name, "kind": "mention"})
+        elif isinstance(s, Buttons):
             out.append({"kind": "buttons", "rows": [[{"label": b.label, "command": b.command} for b in row]
                                                      for row in s.rows]})
         else:

@@ -2,9 +2,10 @@
 
 A job is a list of steps; each step handles one bounded chunk of work in one
 transaction and is repeated until it comes back short. Jobs keep no state of
-their own: what is due is derived from the database, so APScheduler's jobs
-need no persistence. A run missed while the bot was down is simply the next
-run, and every run starts with one at start-up.
+their own: what is due is derived from the database, and every reminder sent is
+recorded under a unique (job, target, period) key, so APScheduler's jobs need no
+persistence. Every job also runs once at start-up: a reminder whose time passed
+while the bot was down goes out then, within ``reminders.grace_hours``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .handlers import supervision
+from .config import Config, clock_time
+from .handlers import digest, supervision, talk_day
 from .handlers.base import Context
 
 if TYPE_CHECKING:
@@ -35,14 +40,31 @@ class Job:
     name: str
     description: str
     steps: Sequence[Step]
-    interval_minutes: Callable[["GridBot"], float]
+    trigger: Callable[[Config], BaseTrigger]
     chunk: int = supervision.CHUNK
+
+
+# The digest's steps each work through everything in one transaction, batching inside: its plan
+# (who hears of what) is built once from grouped counts, bounded by the roster, not the rows.
+ALL = 2**31 - 1
+
+
+def _daily(config: Config, *times: str) -> BaseTrigger:
+    crons = [CronTrigger(hour=t.hour, minute=t.minute, timezone=config.tz)
+             for t in sorted({clock_time(value) for value in times})]
+    return crons[0] if len(crons) == 1 else OrTrigger(crons)
 
 
 JOBS: dict[str, Job] = {
     job.name: job for job in (
         Job("supervision", "overdue reminders, automatic escalation (督办), closing unrated tickets",
-            supervision.STEPS, lambda bot: bot.config.sla.check_interval_minutes),
+            supervision.STEPS, lambda config: IntervalTrigger(minutes=config.sla.check_interval_minutes,
+                                                              timezone=config.tz)),
+        Job("digest", "daily digest of follow-ups (回访) and household visits (走访) due, per person",
+            digest.STEPS, lambda config: _daily(config, config.reminders.digest_time), chunk=ALL),
+        Job("talk_day", "支部说事日: notice before the day, reminder and topic list on the morning",
+            talk_day.STEPS, lambda config: _daily(config, config.talk_day.notice_time, config.talk_day.reminder_time,
+                                                  *[u.time for u in config.talk_day.units.values() if u.time])),
     )
 }
 
@@ -56,7 +78,7 @@ class JobScheduler:
     def start(self) -> None:
         for job in JOBS.values():
             self.scheduler.add_job(
-                self.run, IntervalTrigger(minutes=job.interval_minutes(self.bot)), args=[job.name], id=job.name,
+                self.run, job.trigger(self.bot.config), args=[job.name], id=job.name,
                 name=job.description, coalesce=True, max_instances=1, misfire_grace_time=None,
                 next_run_time=datetime.now(self.bot.config.tz))
         self.scheduler.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -20,6 +21,7 @@ from bot.messages import IncomingMessage, Mention, OutgoingMessage, segments_fro
 from bot.storage import inbox as inbox_store
 from bot.storage.models import Outbox, OutboxStatus, Ticket, TicketEvent, TicketReporter
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23 09:00 in Shanghai.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 
@@ -71,6 +73,17 @@ class Harness:
     def run_jobs(self) -> list[Sent]:
         self.bot.run_job_sync("supervision")
         return self.collect()
+
+    def run_job(self, name: str) -> list[Sent]:
+        """Run one scheduled job as of the clock's time; what it sent."""
+        self.bot.run_job_sync(name)
+        return self.collect()
+
+    def at(self, local: str) -> "Harness":
+        """Move the clock to a Shanghai wall time ("2026-12-07 09:00")."""
+        moment = datetime.fromisoformat(local).replace(tzinfo=SHANGHAI)
+        self.clock.advance(seconds=(moment - self.clock.now()).total_seconds())
+        return self
 
     def collect(self) -> list[Sent]:
         """New outbox rows since the last look, marked sent with a platform id (w<row id>)

@@ -84,3 +84,38 @@ def test_db_upgrade_and_roster_import(tmp_path: Path):
     bad.write_text("units: []\n", encoding="utf-8")
     proc = gridbot("roster", "import", str(bad), "--config", str(config))
     assert proc.returncode == 2 and "units" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_households_import_and_jobs_list_and_run(tmp_path: Path):
+    db = tmp_path / "jobs.db"
+    config = write_config(tmp_path, database_url=f"sqlite:///{db}")
+    register = tmp_path / "households.csv"
+    register.write_bytes("户号,户主,网格,标签,联户人\nDF1-001,张桂英户,dongfeng-g1,独居老人,李网格\n"
+                         "DF1-002,王大山户,dongfeng-g1,,\n".encode("gb18030"))
+    proc = gridbot("households", "import", str(register), "--config", str(config))
+    assert proc.returncode == 2 and "no roster yet" in proc.stderr  # nothing to check the grids against
+    assert gridbot("roster", "import", str(REPO / "examples" / "roster.yaml"), "--config", str(config)).returncode == 0
+    proc = gridbot("households", "import", str(register), "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 2 households: 2 new, 0 updated" in proc.stdout and "1 household(s) have no linked" in proc.stderr
+    proc = gridbot("households", "import", str(tmp_path / "nope.csv"), "--config", str(config))
+    assert proc.returncode == 2 and "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+
+    proc = gridbot("jobs", "list", "--config", str(config), "--now", "2026-12-05 12:00")
+    assert proc.returncode == 0, proc.stderr
+    assert "supervision" in proc.stdout and "digest       next run 2026-12-06 08:30" in proc.stdout
+    assert "talk_day     next run 2026-12-06 08:00" in proc.stdout
+    assert "东风村 (dongfeng): 2026-12-10 09:00 at 东风村党群服务中心, host 王书记; notice 12-07 09:00" in proc.stdout
+
+    # Run a job as if at a time: the talk day notice is queued once, whatever the re-runs.
+    proc = gridbot("jobs", "run", "talk_day", "--now", "2026-12-07T09:05", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "talk_day as of 2026-12-07 09:05 CST: send_notices 2, send_reminders 0" in proc.stdout
+    proc = gridbot("jobs", "run", "talk_day", "--now", "2026-12-07T10:00", "--config", str(config))
+    assert "send_notices 0" in proc.stdout
+    proc = gridbot("jobs", "list", "--config", str(config), "--now", "2026-12-07 12:00")
+    assert "last sent by talk_notice: 2 reminder(s)" in proc.stdout
+    proc = gridbot("jobs", "run", "talk_day", "--now", "yesterday", "--config", str(config))
+    assert proc.returncode == 2 and "--now: 'yesterday' is not a time" in proc.stderr
+    proc = gridbot("jobs", "run", "nosuchjob", "--config", str(config))
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -123,3 +123,31 @@ def test_closed_loop_defaults():
     assert not config.sla.working_time and config.sla.auto_escalate and config.sla.escalate_after_hours == 4
     assert [w.name for w in config.whistle_types.values()] == ["日常哨", "应急哨", "攻坚哨"]
     assert (config.feedback.rating_days, config.feedback.followup_days) == (3, 7)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["reminders"].update(digest_time="8.30"), "reminders.digest_time: '8.30' is not a time of day"),
+    (lambda d: d["reminders"].update(channel_order=["wechat"]), "reminders.channel_order: unknown channel(s) wechat"),
+    (lambda d: d["reminders"].update(grace_hours=-1), "reminders.grace_hours:"),
+    (lambda d: d["talk_day"].update(day=32), "talk_day.day:"),
+    (lambda d: d["talk_day"].update(notice_time="25:00"), "talk_day.notice_time: '25:00' is not a time of day"),
+    (lambda d: d["talk_day"].update(units={"dongfeng": {"time": "9点"}}), "talk_day.units.dongfeng.time:"),
+    (lambda d: d["talk_day"].update(units={"dongfeng": {"hosts": "x"}}), "talk_day.units.dongfeng.hosts:"),
+    (lambda d: d["visits"].update(cadences=[{"name": "x", "every_days": 0}]), "visits.cadences.0.every_days:"),
+    (lambda d: d["visits"].update(cadences=[{"name": "x", "kind": "call", "every_days": 7}]),
+     "visits.cadences.0.kind:"),
+])
+def test_reminder_settings_are_checked(change, expected):
+    data = default_config_data()
+    change(data)
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, environ={})
+    assert expected in str(err.value)
+
+
+def test_reminder_defaults():
+    config = load_config(REPO / "config.yaml", environ={})
+    assert (config.talk_day.day, config.talk_day.time, config.talk_day.notice_days_before) == (10, "09:00", 3)
+    assert config.talk_day.levels == ["village"] and config.talk_day.shift_off_days
+    assert config.reminders.digest_time == "08:30" and config.reminders.tell_leader_after_days == 3
+    assert {c.kind for c in config.visits.cadences} == {"visit", "contact"}

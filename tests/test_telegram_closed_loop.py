@@ -78,3 +78,29 @@ async def test_escalation_reaches_the_village_group_with_a_mention(make_config, 
         assert f"工单 #{number}" in notice.text and f"tg://user?id={VILLAGE_LEADER}" in notice.text
         assert "需要村里联系环卫公司" in notice.text
     assert ticket_of(bot, number).level_unit_id == "dongfeng"
+
+
+async def test_talk_day_notice_and_a_reply_to_it_on_telegram(make_config, database_url, fake_tg):  # noqa: F811
+    """The scheduled notice goes out through the real client; a resident's reply to it is a topic."""
+    from datetime import datetime
+
+    from bot.clock import FrozenClock
+    from bot.storage.models import TalkTopic
+
+    from .harness import SHANGHAI
+
+    bot = tg_bot(make_config, database_url, fake_tg, clock=FrozenClock(datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)))
+    async with running(bot):
+        # The scheduler's start-up run sends the notice into every group of both villages.
+        await eventually(lambda: fake_tg.sent_to(GRID_CHAT))
+        [notice] = fake_tg.sent_to(GRID_CHAT)
+        assert "支部说事日预告" in notice.text and "12月10日" in notice.text
+        await fake_tg.push_update(fake_tg.make_message_update(
+            chat_id=GRID_CHAT, user_id=RESIDENT, text="希望村里在小学门口装个减速带",
+            reply_to_bot_message=notice.message_id))
+        await eventually(lambda: len(fake_tg.sent_to(GRID_CHAT)) == 2)
+        ack = fake_tg.sent_to(GRID_CHAT)[1]
+        assert "已收到您的说事议题" in ack.text and ack.reply_to_message_id is not None
+    topics = bot.db.run_sync(lambda s: list(s.execute(select(TalkTopic)).scalars()))
+    assert [(t.unit_id, t.month, t.chat_id, t.text) for t in topics] == [
+        ("dongfeng", "2026-12", str(GRID_CHAT), "希望村里在小学门口装个减速带")]

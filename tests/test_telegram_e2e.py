@@ -35,14 +35,15 @@ async def fake_tg():
     await fake.stop()
 
 
-def tg_bot(make_config, database_url, fake: FakeTelegram, *, mode: str = "polling", intake_mode: str = "auto"):
+def tg_bot(make_config, database_url, fake: FakeTelegram, *, mode: str = "polling", intake_mode: str = "auto",
+           clock=None):  # noqa: ANN001
     config = make_config(database_url, intake={"mode": intake_mode}, channels={
         "webchat": {"enabled": False},
         "telegram": {"enabled": True, "token": fake.token, "base_url": fake.base_url, "mode": mode,
                      "poll_timeout": 1, "webhook_url": "https://gridbot.example/telegram/webhook",
                      "secret_token": SECRET},
     })
-    return GridBot(config)
+    return GridBot(config, clock=clock)
 
 
 def tickets(bot: GridBot) -> list[Ticket]:

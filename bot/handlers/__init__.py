@@ -1,14 +1,16 @@
 """Handlers: business rules on neutral messages. Registration order is explicit:
-commands first (so "接单 128" is never read as a report), then help, then resident intake."""
+commands first (so "接单 128" is never read as a report), then help, then replies to the
+talk day notices (topics), then resident intake."""
 
 from .base import Context, Handler, HandlerContext, Router, Services
 from .command_handler import CommandHandler
 from .help import HelpHandler
 from .intake import ResidentIntake
+from .talk_day import TalkDayReplies
 
 
 def build_router() -> Router:
-    return Router().add(CommandHandler()).add(HelpHandler()).add(ResidentIntake())
+    return Router().add(CommandHandler()).add(HelpHandler()).add(TalkDayReplies()).add(ResidentIntake())
 
 
 __all__ = ["Context", "Handler", "HandlerContext", "Router", "Services", "build_router"]

@@ -19,7 +19,7 @@ from ..delivery import PRIORITY_REPLY
 from ..messages import IncomingMessage, Segment, segments_to_json
 from ..nlp import Classifier
 from ..storage import outbox as outbox_store
-from ..storage.models import Outbox
+from ..storage.models import Outbox, OutboxStatus
 from ..storage.roster_index import ChatInfo, PersonInfo, RosterIndex
 from ..worktime import WorkCalendar
 
@@ -58,13 +58,23 @@ class Context:
 
     def send(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
              reply_to: str | None = None, priority: int = PRIORITY_REPLY,
-             ticket_id: int | None = None) -> Outbox:
+             ticket_id: int | None = None, ref: str | None = None) -> Outbox:
         row = Outbox(channel=channel, chat_id=chat_id, segments=segments_to_json(segments),
-                     reply_to_message_id=reply_to, priority=priority, ticket_id=ticket_id,
+                     reply_to_message_id=reply_to, priority=priority, ticket_id=ticket_id, ref=ref,
                      next_attempt_at=self.now, created_at=self.now)
         outbox_store.enqueue(self.session, row)
         self.touched_channels.add(channel)
         return row
+
+    def send_many(self, messages: list[tuple[str, str, tuple[Segment, ...]]], *, priority: int) -> None:
+        """Queue many messages (channel, chat, segments) in one executemany: scheduled digests."""
+        if not messages:
+            return
+        outbox_store.enqueue_many(self.session, [
+            {"channel": channel, "chat_id": chat_id, "segments": segments_to_json(segments), "priority": priority,
+             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": self.now, "created_at": self.now}
+            for channel, chat_id, segments in messages])
+        self.touched_channels.update(channel for channel, _, _ in messages)
 
     def post(self, channel: str, chat_id: str, segments: tuple[Segment, ...], *,
              ticket_id: int | None = None, priority: int = PRIORITY_REPLY) -> Outbox:

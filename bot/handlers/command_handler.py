@@ -15,7 +15,7 @@ from ..messages import MessageBuilder
 from ..storage import tickets as ticket_store
 from ..storage.models import Ticket
 from ..workflow import Action, TransitionRefused
-from . import commands, queries, rating, texts, ticket_commands
+from . import commands, queries, rating, talk_day, texts, ticket_commands, visits
 from .actors import Actor, actor_of, kinds_of
 from .base import HandlerContext
 from .commands import ParsedCommand
@@ -54,6 +54,13 @@ RUNNERS: dict[str, Run] = {
     "ticket": queries.details,
     "mine": queries.mine,
     "rate": rating.rate,
+    "topic": talk_day.submit,
+    "topics": talk_day.list_topics,
+    "topic_outcome": talk_day.record_outcome,
+    "topic_ticket": talk_day.to_ticket,
+    "visit": visits.visit,
+    "contact": visits.contact,
+    "visits": visits.list_due,
 }
 
 

@@ -43,6 +43,18 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("ticket", ("ticket", "show"), ("工单", "查看工单", "工单详情"), "required", "工单 128", False),
     CommandSpec("mine", ("my", "mine", "mytickets"), ("我的工单", "我反映的问题"), "none", "我的工单", False),
     CommandSpec("rate", ("rate",), ("评价",), "optional", "评价 128 满意", False),
+    # 支部说事日 and 联户走访: their numbers are topic numbers and household ids, not tickets.
+    CommandSpec("topic", ("topic",), ("说事",), "none", "说事 村口的路灯坏了半个月，晚上出行不便", False),
+    CommandSpec("topics", ("topics",), ("说事清单", "议题清单"), "none", "说事清单", True),
+    CommandSpec("topic_outcome", ("topicresult",), ("说事结果", "议题结果"), "none",
+                "说事结果 35 已协调物业本周内修好路灯", True),
+    CommandSpec("topic_ticket", ("topicticket",), ("说事转办", "议题转办"), "none",
+                "说事转办 35 设施报修 需要村里安排维修", True),
+    CommandSpec("visit", ("visit",), ("走访", "入户走访", "上门走访"), "none", "走访 DF1-023 老人身体还好，已送米面油",
+                True),
+    CommandSpec("contact", ("contact",), ("线上走访", "电话走访", "线上联系", "电话联系"), "none",
+                "线上走访 DF1-023 电话问候，一切正常", True),
+    CommandSpec("visits", ("visits",), ("走访清单", "我的走访"), "none", "走访清单", True),
 )
 
 # Bare answers to the rating question ("满意", "不满意，灯还是不亮"): the word is the rating.

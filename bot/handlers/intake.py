@@ -165,25 +165,11 @@ class ResidentIntake:
         msg, config = ctx.message, ctx.config
         type_key = result.type
         type_cfg = config.request_types[type_key]
-        due = lifecycle.deadlines(ctx, type_key, result.urgent)
-        assignee = routing.find_assignee(ctx.session, ctx.roster, ctx.chat.unit_id, type_key,
-                                         type_cfg.handler_role)
-        ticket = Ticket(
-            type=type_key, status=Status.NEW, urgent=result.urgent, confidence=round(result.confidence, 4),
-            unit_id=ctx.chat.unit_id, level_unit_id=ctx.chat.unit_id, channel=msg.channel, chat_id=msg.chat_id,
-            source_message_id=msg.message_id, reporter_id=msg.sender_id, reporter_name=msg.sender_name[:200],
-            assignee_id=assignee.id if assignee else None, origin_assignee_id=assignee.id if assignee else None,
-            text=_stored_text(ctx), created_at=ctx.now, updated_at=ctx.now, last_report_at=ctx.now,
-            accept_due_at=due.accept_due, resolve_due_at=due.resolve_due,
-        )
-        lifecycle.set_deadlines(ticket, due)
-        ticket_store.create_ticket(ctx.session, ticket, actor=_resident_actor(ctx), message_id=msg.message_id, data={
-            "confidence": ticket.confidence, "urgent": result.urgent, "matched": list(result.matched),
-            "message_id": msg.message_id,
-        })
-        if assignee is not None:
-            ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.ASSIGNED,
-                                   data={"person": assignee.id, "role": type_cfg.handler_role})
+        ticket, assignee, due = lifecycle.open_ticket(
+            ctx, type_key=type_key, urgent=result.urgent, confidence=result.confidence, unit_id=ctx.chat.unit_id,
+            channel=msg.channel, chat_id=msg.chat_id, reporter_id=msg.sender_id, reporter_name=msg.sender_name,
+            text=_stored_text(ctx), message_id=msg.message_id, actor=_resident_actor(ctx),
+            data={"matched": list(result.matched)})
         leader = None
         if result.urgent:
             leader = routing.find_leader(ctx.roster, ctx.chat.unit_id, exclude=assignee.id if assignee else None)

@@ -70,6 +70,31 @@ def deadlines(ctx: Context, type_key: str, urgent: bool, *, whistle: str | None 
                      ctx.config.sla.working_time)
 
 
+def open_ticket(ctx: Context, *, type_key: str, urgent: bool, confidence: float, unit_id: str, channel: str,
+                chat_id: str, reporter_id: str, reporter_name: str, text: str, message_id: str | None, actor: str,
+                data: dict | None = None) -> tuple[Ticket, PersonInfo | None, Deadlines]:
+    """A new ticket in a unit, routed to the person responsible for its type there, with its
+    deadlines; the created and assigned events logged. Telling people is the caller's part."""
+    type_cfg = ctx.config.request_types[type_key]
+    due = deadlines(ctx, type_key, urgent)
+    assignee = routing.find_assignee(ctx.session, ctx.roster, unit_id, type_key, type_cfg.handler_role)
+    ticket = Ticket(
+        type=type_key, status=Status.NEW, urgent=urgent, confidence=round(confidence, 4),
+        unit_id=unit_id, level_unit_id=unit_id, channel=channel, chat_id=chat_id,
+        source_message_id=message_id, reporter_id=reporter_id, reporter_name=reporter_name[:200],
+        assignee_id=assignee.id if assignee else None, origin_assignee_id=assignee.id if assignee else None,
+        text=text, created_at=ctx.now, updated_at=ctx.now, last_report_at=ctx.now,
+        accept_due_at=due.accept_due, resolve_due_at=due.resolve_due,
+    )
+    set_deadlines(ticket, due)
+    ticket_store.create_ticket(ctx.session, ticket, actor=actor, message_id=message_id, data={
+        "confidence": ticket.confidence, "urgent": urgent, "message_id": message_id, **(data or {})})
+    if assignee is not None:
+        ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor="system", kind=EventKind.ASSIGNED,
+                               data={"person": assignee.id, "role": type_cfg.handler_role})
+    return ticket, assignee, due
+
+
 def set_deadlines(ticket: Ticket, due: Deadlines) -> None:
     ticket.accept_due_at = due.accept_due
     ticket.resolve_due_at = due.resolve_due

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..config import Config
 from ..delivery import PRIORITY_REPLY
 from ..messages import Button, Buttons, MessageBuilder, Segment
 from ..storage.models import Ticket, TicketReporter
 from ..storage.roster_index import PersonInfo
+from . import routing, texts
 from .base import Context
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,40 @@ class Notices:
                 ctx.post(key[0], key[1], merged.build(), ticket_id=self.ticket_id, priority=self.priority)
         self._order.clear()
         self._parts.clear()
+
+
+def enabled_channels(config: Config) -> tuple[str, ...]:
+    """Channels switched on in config, in config order."""
+    return tuple(name for name in type(config.channels).model_fields
+                 if getattr(getattr(config.channels, name), "enabled", False))
+
+
+def person_chat(ctx: Context, person: PersonInfo) -> tuple[str, str] | None:
+    """Where to address a person in a group: their unit's (or the nearest unit above's) group on
+    the first enabled channel of ``reminders.channel_order`` where they can be @-mentioned; failing
+    that, the first such group at all."""
+    channels = [c for c in ctx.config.reminders.channel_order if c in enabled_channels(ctx.config)]
+    fallback = None
+    for channel in channels:
+        _, chats = routing.nearest_chats(ctx.roster, person.unit_id, channel)
+        if not chats:
+            continue
+        if ctx.roster.account_of(person.id, channel) is not None:
+            return channel, chats[0].chat_id
+        fallback = fallback or (channel, chats[0].chat_id)
+    return fallback
+
+
+def subtree_chats(ctx: Context, unit_id: str) -> list[tuple[str, str]]:
+    """Every group of a unit and of the units below it, on every enabled channel."""
+    channels = enabled_channels(ctx.config)
+    return [(chat.channel, chat.chat_id) for unit in ctx.roster.subtree(unit_id) for channel in channels
+            for chat in ctx.roster.chats_of(unit, channel)]
+
+
+def local_date(ctx: Context, value: datetime) -> str:
+    local = value.astimezone(ctx.config.tz)
+    return f"{local.month}月{local.day}日（{texts.WEEKDAYS[local.weekday()]}）"
 
 
 def origin_chat(ticket: Ticket) -> tuple[str, str]:

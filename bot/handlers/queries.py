@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..storage import tickets as ticket_store
 from ..storage.models import Ticket, TicketEvent
 from ..workflow import ActorKind, awaits_acceptance
-from . import texts
+from . import texts, visits
 from .actors import kinds_of
 from .base import Context
 from .notify import duration, excerpt, local_time, person_name, type_name, unit_name
@@ -35,7 +35,8 @@ def todo(inv: "Invocation") -> None:
     person = inv.actor.person
     tickets, total = ticket_store.open_tickets_of(ctx.session, person.id, TODO_LIMIT)
     followups = ticket_store.followups_due_of(ctx.session, person.id, ctx.now, FOLLOWUP_LIMIT)
-    if not tickets and not followups:
+    households, household_total = visits.due_households(inv, 0, FOLLOWUP_LIMIT)
+    if not tickets and not followups and not households:
         inv.say(texts.TODO_EMPTY)
         return
     text = texts.TODO_HEAD.format(total=total) if tickets else texts.TODO_EMPTY
@@ -48,6 +49,9 @@ def todo(inv: "Invocation") -> None:
         text += texts.TODO_MORE.format(more=total - len(tickets))
     if followups:
         text += texts.TODO_FOLLOWUPS.format(count=len(followups), items="、".join(f"#{t.id}" for t in followups))
+    if households:
+        text += texts.TODO_VISITS.format(count=household_total, items="、".join(h.name for h in households)
+                                         + ("等" if household_total > len(households) else ""))
     inv.say(text)
 
 

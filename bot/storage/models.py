@@ -159,6 +159,10 @@ class Ticket(SQLModel, table=True):
               sqlite_where=text("sla_stage = 1"), postgresql_where=text("sla_stage = 1")),
         Index("ix_ticket_rating_due", "status", "rating_due_at"),
         Index("ix_ticket_unit_type_open", "unit_id", "type", "status"),
+        # The daily digest's follow-ups (回访) still to do.
+        Index("ix_ticket_followup_open", "followup_due_at",
+              sqlite_where=text("followup_done_at IS NULL AND followup_due_at IS NOT NULL"),
+              postgresql_where=text("followup_done_at IS NULL AND followup_due_at IS NOT NULL")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -306,5 +310,105 @@ class Outbox(SQLModel, table=True):
     platform_message_id: Optional[str] = Field(default=None, max_length=128)
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
+    # What else the message is about, so a reply to it can be understood ("talk_day:<unit>:<month>").
+    ref: Optional[str] = Field(default=None, max_length=128)
     created_at: datetime = _ts()
     sent_at: Optional[datetime] = _ts(nullable=True)
+
+
+class ReminderSent(SQLModel, table=True):
+    """One scheduled reminder that went out: (job, target, period) is unique, so a restart, a
+    second replica or a re-run never sends it twice. Written in the same transaction as the
+    outbox rows it queued."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("job", "target", "period", name="uq_reminder_sent"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job: str = Field(max_length=32)
+    target: str = Field(max_length=128)  # a person or unit id
+    period: str = Field(max_length=32)  # "2026-12-10" (a day), "2026-12" (a month)
+    sent_at: datetime = _ts()
+    items: int = 0  # how many things it listed
+
+
+class TopicStatus(StrEnum):
+    OPEN = "open"  # collected, waiting for the talk day
+    ANSWERED = "answered"  # the host recorded an outcome
+    TICKET = "ticket"  # needs action: became a ticket
+
+
+class TalkTopic(SQLModel, table=True):
+    """A resident's topic (说事主题) for a unit's talk day (支部说事日) of one month."""
+
+    __tablename__ = "talk_topic"
+    __table_args__ = (Index("ix_talk_topic_unit_month", "unit_id", "month"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    unit_id: str = Field(foreign_key="unit.id", max_length=64)  # the unit holding the talk day
+    month: str = Field(max_length=7)  # "2026-12": the talk day's month
+    grid_unit_id: str = Field(foreign_key="unit.id", max_length=64)  # the group it came from
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    account_id: str = Field(max_length=128)
+    resident_name: str = Field(max_length=200)
+    message_id: Optional[str] = Field(default=None, max_length=128)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    type: Optional[str] = Field(default=None, max_length=32)  # the classifier's guess
+    urgent: bool = False  # a pressing worry (急事难事, talk_day.pressing_words): listed first
+    created_at: datetime = _ts()
+    status: str = Field(default=TopicStatus.OPEN, max_length=16)
+    outcome: Optional[str] = Field(default=None, sa_column=Column(Text))
+    outcome_by: Optional[str] = Field(default=None, foreign_key="person.id", max_length=64)
+    outcome_at: Optional[datetime] = _ts(nullable=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+
+
+class VisitKind(StrEnum):
+    VISIT = "visit"  # in person (上门走访)
+    CONTACT = "contact"  # online or by phone (线上联系)
+
+
+class Household(SQLModel, table=True):
+    """A household's file (一户一档, minimal): where it is, what kind, who keeps in touch.
+
+    The due dates follow from the last visits and the cadence rules in config; they are
+    stored so the daily digest is an index range scan. ``cadence_version`` is the
+    fingerprint of the rules they were computed with: a config change recomputes them.
+    """
+
+    __tablename__ = "household"
+    __table_args__ = (
+        Index("ix_household_due", "next_due_at"),
+        Index("ix_household_linked", "linked_person_id", "next_due_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)  # household head, e.g. 张桂英户
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    address: Optional[str] = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    linked_person_id: Optional[str] = Field(default=None, foreign_key="person.id", max_length=64)
+    phone: Optional[str] = Field(default=None, max_length=32)
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    active: bool = True
+    registered_at: datetime = _ts()
+    last_visit_at: Optional[datetime] = _ts(nullable=True)
+    last_contact_at: Optional[datetime] = _ts(nullable=True)
+    visit_due_at: Optional[datetime] = _ts(nullable=True)
+    contact_due_at: Optional[datetime] = _ts(nullable=True)
+    next_due_at: Optional[datetime] = _ts(nullable=True)
+    cadence_version: str = Field(default="", max_length=16)
+
+
+class HouseholdVisit(SQLModel, table=True):
+    """A recorded visit or contact (走访记录)."""
+
+    __tablename__ = "household_visit"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    household_id: str = Field(foreign_key="household.id", index=True, max_length=64)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)
+    visited_at: datetime = _ts()
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import Outbox, OutboxStatus
@@ -15,6 +15,11 @@ CLAIM_LEASE = timedelta(seconds=120)
 def enqueue(session: Session, row: Outbox) -> Outbox:
     session.add(row)
     return row
+
+
+def enqueue_many(session: Session, rows: list[dict]) -> None:
+    """Insert many rows without building ORM objects (Core executemany)."""
+    session.execute(insert(Outbox.__table__), rows)
 
 
 def due_rows(session: Session, channel: str, now: datetime, limit: int = 500) -> list[tuple[int, str]]:

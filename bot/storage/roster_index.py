@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,6 +82,25 @@ class RosterIndex:
             chain.append(current)
             current = self.units.get(current.parent_id) if current.parent_id else None
         return chain
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        children: dict[str, list[str]] = {}
+        for unit in self.units.values():
+            if unit.parent_id:
+                children.setdefault(unit.parent_id, []).append(unit.id)
+        return {parent: tuple(sorted(ids)) for parent, ids in children.items()}
+
+    def subtree(self, unit_id: str) -> list[str]:
+        """The unit and every unit below it, top down."""
+        out, seen, at = [unit_id], {unit_id}, 0
+        while at < len(out):
+            for child in self._children.get(out[at], ()):
+                if child not in seen:
+                    seen.add(child)
+                    out.append(child)
+            at += 1
+        return out
 
     def path(self, unit_id: str) -> str:
         return " / ".join(u.name for u in reversed(self.chain(unit_id)))

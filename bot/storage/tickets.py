@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..workflow import Status
@@ -261,3 +261,35 @@ def rating_expired(session: Session, now: datetime, limit: int) -> list[Ticket]:
     query = (select(Ticket).where(Ticket.status == Status.RESOLVED, Ticket.rating_due_at < now)
              .order_by(Ticket.status, Ticket.rating_due_at).limit(limit))
     return list(session.execute(_skip_locked(query, session)).scalars())
+
+
+# -- follow-ups for the daily digest ----------------------------------------------------
+def _followup_open():  # noqa: ANN202
+    return (Ticket.followup_done_at.is_(None), Ticket.followup_due_at.is_not(None),
+            Ticket.status.in_((Status.RESOLVED, Status.CLOSED)))
+
+
+def followup_buckets(session: Session, *, until: datetime, today: datetime, leader_before: datetime) -> list[Any]:
+    """(owner or "", unit, due, overdue, for_leader) of follow-ups due before ``until``."""
+    from .households import Bucket
+
+    owner = func.coalesce(Ticket.origin_assignee_id, Ticket.assignee_id, "")
+    rows = session.execute(select(
+        owner, Ticket.unit_id, func.count(),
+        func.sum(case((Ticket.followup_due_at < today, 1), else_=0)),
+        func.sum(case((Ticket.followup_due_at < leader_before, 1), else_=0)),
+    ).where(*_followup_open(), Ticket.followup_due_at < until).group_by(owner, Ticket.unit_id))
+    return [Bucket(o, u, int(n), int(late or 0), int(lead or 0)) for o, u, n, late, lead in rows]
+
+
+def followup_items(session: Session, *, until: datetime, per_bucket: int) -> list[Any]:
+    """The first ``per_bucket`` due follow-ups of every (owner, unit), soonest first, as light
+    rows (id, type, text excerpt, followup_due_at, owner, unit_id)."""
+    owner = func.coalesce(Ticket.origin_assignee_id, Ticket.assignee_id, "")
+    ranked = select(
+        Ticket.id, Ticket.type, func.substr(Ticket.text, 1, 80).label("text"), Ticket.followup_due_at,
+        owner.label("owner"), Ticket.unit_id,
+        func.row_number().over(partition_by=(owner, Ticket.unit_id),
+                               order_by=(Ticket.followup_due_at, Ticket.id)).label("rank"),
+    ).where(*_followup_open(), Ticket.followup_due_at < until).subquery()
+    return list(session.execute(select(ranked).where(ranked.c.rank <= per_bucket)))
