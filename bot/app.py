@@ -82,7 +82,8 @@ class GridBot:
         self.channels: dict[str, Channel] = {c.name: c for c in (channels if channels is not None
                                                                     else build_channels(config))}
         self.senders: dict[str, OutboxSender] = {
-            name: OutboxSender(ch, self.db, self.clock) for name, ch in self.channels.items()}
+            name: OutboxSender(ch, self.db, self.clock, instance=config.instance_name)
+            for name, ch in self.channels.items()}
         self.roster_cache = RosterCache()
         self._inbox_wake = asyncio.Event()
         self._inbox_task: asyncio.Task | None = None
@@ -122,6 +123,7 @@ class GridBot:
         self.http_port = sockets[0].getsockname()[1] if sockets else self.config.http.port
         self._inbox_task = asyncio.create_task(self._inbox_loop(), name="inbox")
         for sender in self.senders.values():
+            await sender.release_own_claims()
             sender.start()
         for channel in self.channels.values():
             await channel.start(self)

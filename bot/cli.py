@@ -184,22 +184,98 @@ def _upcoming(config: Config, now: datetime) -> list[str]:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
-    from .app import GridBot
-    from .clock import Clock, FrozenClock
-
     config = _load(args)
-    clock = FrozenClock(_parse_now(args.now, config)) if args.now else Clock()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # No channels: the messages go to the outbox, which the running bot (or the next start) delivers.
-    bot = GridBot(config, clock=clock, channels=[], run_jobs=False)
+    bot = _offline_bot(config, _parse_now(args.now, config) if args.now else None)
     try:
-        bot.migrate()
         counts = bot.run_job_sync(args.name)
     finally:
         bot.engine.dispose()
-    at = clock.now().astimezone(config.tz)
+    at = bot.clock.now().astimezone(config.tz)
     print(f"{args.name} as of {at:%Y-%m-%d %H:%M %Z}: " + (", ".join(f"{step} {n}" for step, n in counts.items())
                                                           or "nothing to do"))
+    return 0
+
+
+def _offline_bot(config: Config, now: datetime | None = None):  # noqa: ANN202
+    from .app import GridBot
+    from .clock import Clock, FrozenClock
+
+    # No channels: messages go to the outbox, which the running bot (or the next start) delivers.
+    bot = GridBot(config, clock=FrozenClock(now) if now else Clock(), channels=[], run_jobs=False)
+    bot.migrate()
+    return bot
+
+
+def cmd_notice_send(args: argparse.Namespace) -> int:
+    from .handlers import notices
+    from .handlers.base import Context
+
+    config = _load(args)
+    at = _parse_now(args.at, config) if args.at else None
+    text = args.text if args.text is not None else sys.stdin.read()
+    bot = _offline_bot(config)
+    try:
+        def send(session):  # noqa: ANN001, ANN202
+            ctx = Context(session=session, services=bot.services, now=bot.clock.now(),
+                          roster=bot.roster_cache.get(session))
+            sender = None
+            if args.sender:
+                sender = ctx.roster.people.get(args.sender)
+                if sender is None:
+                    raise ConfigError(f"--from: {args.sender!r} is not a person id in the roster")
+                if not notices.may_send(config, sender):
+                    raise ConfigError(f"--from: {args.sender} has none of notices.sender_roles "
+                                      f"({', '.join(config.notices.sender_roles)})")
+            body = text.strip()
+            if not body:
+                raise ConfigError("--text: the notice is empty")
+            if len(body) > config.notices.max_chars:
+                raise ConfigError(f"--text: {len(body)} characters; notices.max_chars is {config.notices.max_chars}")
+            items = [item for item in args.to.replace("，", ",").split(",") if item.strip()]
+            try:
+                unit_ids = notices.resolve_targets(ctx.roster, items, within=sender.unit_id if sender else None)
+            except notices.TargetError as exc:
+                raise ConfigError(f"--to: {exc}") from None
+            if not notices.chats_of(ctx, unit_ids):
+                raise ConfigError("--to: no group chat of an enabled channel in these units")
+            row = notices.create(ctx, text=body, unit_ids=unit_ids, targets=items, sender=sender, origin=None, at=at)
+            return row.id, row.status, len(notices.chats_of(ctx, unit_ids)), row.scheduled_at
+
+        notice_id, status, chats, scheduled = bot.db.run_sync(send)
+    finally:
+        bot.engine.dispose()
+    when = "now" if status != "scheduled" else f"at {scheduled.astimezone(config.tz):%Y-%m-%d %H:%M}"
+    print(f"notice #{notice_id} to {chats} group(s), sent {when} by the running bot; "
+          f"`gridbot notice status {notice_id}` shows its progress")
+    return 0
+
+
+def cmd_notice_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .handlers import notices
+    from .storage.models import Notice, Outbox, OutboxStatus
+
+    config = _load(args)
+    bot = _offline_bot(config)
+    try:
+        def status(session):  # noqa: ANN001, ANN202
+            row = session.get(Notice, args.id)
+            if row is None:
+                raise ConfigError(f"no notice #{args.id}")
+            failures = list(session.execute(select(Outbox.channel, Outbox.chat_id, Outbox.error).where(
+                Outbox.notice_id == row.id, Outbox.status == OutboxStatus.FAILED).order_by(Outbox.id)))
+            return row.status, row.chats, row.scheduled_at, notices.progress(session, row.id), failures
+
+        state, chats, scheduled, counts, failures = bot.db.run_sync(status)
+    finally:
+        bot.engine.dispose()
+    print(f"notice #{args.id}: {state}, {chats} group(s), scheduled {scheduled.astimezone(config.tz):%Y-%m-%d %H:%M}; "
+          f"delivered {counts['sent']}, failed {counts['failed']}, pending {counts['pending']}, "
+          f"acknowledged by {counts['acks']}")
+    for channel, chat_id, error in failures:
+        print(f"  failed: {channel} {chat_id}: {error}")
     return 0
 
 
@@ -241,6 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     himp.add_argument("--deactivate-missing", action="store_true",
                       help="deactivate active households that are not in the file")
     himp.set_defaults(func=cmd_households_import)
+
+    notice = sub.add_parser("notice", help="broadcast notices (居民通知)")
+    notice_sub = notice.add_subparsers(dest="notice_command", required=True)
+    nsend = with_config(notice_sub.add_parser(
+        "send", help="broadcast a notice to the groups of units (and every unit below them)"))
+    nsend.add_argument("--to", required=True, help="unit ids or names and #tags, comma-separated")
+    nsend.add_argument("--text", help="the notice (default: read from stdin)")
+    nsend.add_argument("--at", help="send at this local time, e.g. 2026-12-01T08:00 (default: now)")
+    nsend.add_argument("--from", dest="sender", help="a person id: their role and subtree are checked, and they "
+                                                      "get the delivery report in their group")
+    nsend.set_defaults(func=cmd_notice_send)
+    nstatus = with_config(notice_sub.add_parser("status", help="delivery of a notice: delivered, failed, pending"))
+    nstatus.add_argument("id", type=int)
+    nstatus.set_defaults(func=cmd_notice_status)
 
     from .scheduler import JOBS
 

@@ -290,6 +290,18 @@ class VisitsConfig(_Section):
     cadences: list[CadenceConfig] = Field(default_factory=_default_cadences)
 
 
+class NoticesConfig(_Section):
+    """Broadcast notices (居民通知)."""
+
+    # Roles that may broadcast, each within their own unit and the units below it.
+    sender_roles: list[str] = Field(default_factory=lambda: ["grid_leader", "branch_secretary", "centre_staff"])
+    # How often scheduled notices are fanned out and finished broadcasts reported.
+    check_interval_seconds: float = Field(30, ge=1, le=3600)
+    # A reply to a notice starting with one of these counts as an acknowledgement.
+    ack_words: list[str] = Field(default_factory=lambda: ["收到", "已收到", "已阅", "知道了", "好的"])
+    max_chars: int = Field(3000, ge=100, le=4000)
+
+
 class Config(_Section):
     timezone: str = "Asia/Shanghai"
     database_url: str = "sqlite:///data/gridbot.db"
@@ -307,6 +319,10 @@ class Config(_Section):
     reminders: RemindersConfig = RemindersConfig()
     talk_day: TalkDayConfig = TalkDayConfig()
     visits: VisitsConfig = VisitsConfig()
+    notices: NoticesConfig = NoticesConfig()
+    # This process's name among replicas: on restart it takes back the sends it had claimed
+    # (instead of waiting for their lease to end). Give every replica its own.
+    instance_name: str = Field("main", min_length=1, max_length=64)
     # Directory the file was read from: relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

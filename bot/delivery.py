@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from .channels.base import Channel, PermanentSendError, RetryLater, SendError
-from .channels.ratelimit import SlidingWindowLimiter
+from .channels.ratelimit import Pacer, SlidingWindowLimiter
 from .clock import Clock
 from .messages import OutgoingMessage, segments_from_json
 from .storage import outbox as outbox_store
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 
 PRIORITY_REPLY = 0  # interactive replies to residents and workers
 PRIORITY_NOTICE = 10  # bulk sends; never ahead of replies
+# Share of the rate kept free for jitter between our clock and the platform's.
+RATE_MARGIN = 0.05
+# Slots are handed out at most this far ahead, so a reply claimed later waits no longer.
+LOOKAHEAD_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,20 @@ class _Result:
 
 class OutboxSender:
     def __init__(self, channel: Channel, db: Database, clock: Clock, *, max_attempts: int = 12,
-                 max_in_flight: int = 64, idle_poll_seconds: float = 5.0) -> None:
+                 max_in_flight: int = 64, idle_poll_seconds: float = 5.0, instance: str | None = None) -> None:
         self.channel = channel
+        self.instance = instance
         self.db = db
         self.clock = clock
         self.max_attempts = max_attempts
         self.max_in_flight = max_in_flight
         self.idle_poll_seconds = idle_poll_seconds
+        # Sends are given evenly spaced slots a little under the channel's rate (bursts earned
+        # 429s: requests reach the platform with jitter); the sliding windows keep the per-chat
+        # limit and bound the total, with the same room for jitter.
+        self.pacer = Pacer(channel.rate_limit.global_per_second, margin=RATE_MARGIN)
         self.limiter = SlidingWindowLimiter(channel.rate_limit.global_per_second,
-                                            channel.rate_limit.per_chat_per_minute)
+                                            channel.rate_limit.per_chat_per_minute, margin=RATE_MARGIN)
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task] = {}
         self._results: list[_Result] = []
@@ -59,6 +69,21 @@ class OutboxSender:
 
     def notify(self) -> None:
         self._wake.set()
+
+    async def release_own_claims(self) -> None:
+        """At start-up: the limiters learn the last minute's sends (the platform still counts
+        them), and sends this instance claimed before it stopped or crashed go again now."""
+        now = self.clock.now()
+        for chat_id, sent_at in await self.db.run(outbox_store.sent_since, self.channel.name,
+                                                  now - timedelta(seconds=61)):
+            ago = (now - sent_at).total_seconds()
+            self.limiter.seed(chat_id, ago)
+        if self.instance:
+            released = await self.db.run(outbox_store.release_claims, self.channel.name, self.instance)
+            if released:
+                log.warning("%s: %d send(s) were in flight when this instance stopped; sending them again "
+                            "(each may reach its chat twice if the platform had accepted it)",
+                            self.channel.name, released)
 
     def start(self) -> None:
         name = self.channel.name
@@ -93,24 +118,29 @@ class OutboxSender:
 
     async def _pass(self) -> float:
         claimed, sleep_for, idle = await self.db.run(self._claim_sendable)
-        for row in claimed:
-            self._in_flight[row.chat_id] = asyncio.create_task(self._deliver(row))
+        for row, slot in claimed:
+            self._in_flight[row.chat_id] = asyncio.create_task(self._deliver(row, slot))
         if idle:
             next_due = await self.db.run(outbox_store.next_due_at, self.channel.name)
             if next_due is not None:
                 sleep_for = min(sleep_for, max(0.0, (next_due - self.clock.now()).total_seconds()))
         return sleep_for
 
-    def _claim_sendable(self, session: Session) -> tuple[list[Outbox], float, bool]:
-        """Claim the due rows that may go out now: (rows, seconds until the next may, nothing due)."""
+    def _claim_sendable(self, session: Session) -> tuple[list[tuple[Outbox, float]], float, bool]:
+        """Claim the due rows that may go out soon, best first, each with its send slot:
+        (rows and slots, seconds until the next may, nothing due)."""
         now = self.clock.now()
         due = outbox_store.due_rows(session, self.channel.name, now)
         sleep_for = self.idle_poll_seconds
-        chosen: list[int] = []
+        chosen: dict[int, float] = {}
         chats: set[str] = set()
         busy = set(self._in_flight)
         for row_id, chat_id in due:
             if len(busy) + len(chosen) >= self.max_in_flight:
+                break
+            ahead = self.pacer.ahead()
+            if ahead > LOOKAHEAD_SECONDS:
+                sleep_for = min(sleep_for, ahead - LOOKAHEAD_SECONDS)
                 break
             if chat_id in busy or chat_id in chats:
                 continue  # keep a chat's messages in order
@@ -118,20 +148,26 @@ class OutboxSender:
             if wait > 0:
                 sleep_for = min(sleep_for, wait)
                 continue
-            self.limiter.record(chat_id)  # reserve the slot now so the next row sees it
-            chosen.append(row_id)
+            slot = self.pacer.reserve()
+            self.limiter.record(chat_id, at=slot)  # reserve the slot now so the next row sees it
+            chosen[row_id] = slot
             chats.add(chat_id)
-        rows = outbox_store.claim_many(session, chosen, now) if chosen else []
-        return rows, sleep_for, not due
+        rows = outbox_store.claim_many(session, list(chosen), now, self.instance) if chosen else []
+        return [(row, chosen[row.id]) for row in rows], sleep_for, not due
 
-    async def _deliver(self, row: Outbox) -> None:
+    async def _deliver(self, row: Outbox, slot: float) -> None:
         message = OutgoingMessage(channel=row.channel, chat_id=row.chat_id,
                                   segments=segments_from_json(row.segments),
                                   reply_to_message_id=row.reply_to_message_id)
+        wait = slot - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
         try:
             platform_id = await self.channel.send(message)
         except RetryLater as exc:
             self.limiter.pause(exc.seconds, None if exc.whole_channel else row.chat_id)
+            if exc.whole_channel:
+                self.pacer.pause(exc.seconds)
             log.info("%s asked to wait %.1fs before chat %s", self.channel.name, exc.seconds, row.chat_id)
             result = _Result(row.id, "wait", str(exc), exc.seconds)
         except PermanentSendError as exc:

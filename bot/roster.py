@@ -76,6 +76,8 @@ class UnitEntry(_Entry):
     name: str
     level: UnitLevel
     chats: dict[str, list[str]] = Field(default_factory=dict)
+    # Free labels for choosing units together, e.g. a broadcast to "#rural" grids.
+    tags: list[str] = Field(default_factory=list)
     children: list["UnitEntry"] = Field(default_factory=list)
 
     @field_validator("id")
@@ -134,6 +136,7 @@ class RosterUnit:
     level: str
     parent_id: str | None
     chats: dict[str, list[str]]
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def parse_roster(data: Any, *, source: str = "roster", request_types: set[str] |
     warnings: list[str] = []
 
     def walk(entry: UnitEntry, parent: str | None) -> None:
-        units.append(RosterUnit(entry.id, entry.name, entry.level.value, parent, entry.chats))
+        units.append(RosterUnit(entry.id, entry.name, entry.level.value, parent, entry.chats, tuple(entry.tags)))
         for child in entry.children:
             walk(child, entry.id)
 

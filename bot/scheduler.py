@@ -24,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config, clock_time
-from .handlers import digest, supervision, talk_day
+from .handlers import digest, notices, supervision, talk_day
 from .handlers.base import Context
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ JOBS: dict[str, Job] = {
         Job("supervision", "overdue reminders, automatic escalation (督办), closing unrated tickets",
             supervision.STEPS, lambda config: IntervalTrigger(minutes=config.sla.check_interval_minutes,
                                                               timezone=config.tz)),
+        Job("notices", "broadcast notices: scheduled ones sent at their time, finished ones reported to the sender",
+            notices.STEPS, lambda config: IntervalTrigger(seconds=config.notices.check_interval_seconds,
+                                                          timezone=config.tz)),
         Job("digest", "daily digest of follow-ups (回访) and household visits (走访) due, per person",
             digest.STEPS, lambda config: _daily(config, config.reminders.digest_time), chunk=ALL),
         Job("talk_day", "支部说事日: notice before the day, reminder and topic list on the morning",

@@ -119,3 +119,27 @@ def test_households_import_and_jobs_list_and_run(tmp_path: Path):
     assert proc.returncode == 2 and "--now: 'yesterday' is not a time" in proc.stderr
     proc = gridbot("jobs", "run", "nosuchjob", "--config", str(config))
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_notice_send_and_status(tmp_path: Path):
+    config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'notice.db'}")
+    assert gridbot("roster", "import", str(REPO / "examples" / "roster.yaml"), "--config", str(config)).returncode == 0
+    proc = gridbot("notice", "send", "--to", "dongfeng-g1,柳塘社区", "--text", "明天上午停水", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "notice #1 to 4 group(s), sent now" in proc.stdout  # g1, liutang and its two grids (web chat)
+    proc = gridbot("notice", "status", "1", "--config", str(config))
+    assert "notice #1: sending, 4 group(s)" in proc.stdout and "pending 4" in proc.stdout
+    proc = gridbot("notice", "send", "--to", "dongfeng", "--text", "周六开会", "--at", "2030-01-01T08:00",
+                   "--config", str(config))
+    assert "at 2030-01-01 08:00" in proc.stdout
+    # Errors name the argument.
+    proc = gridbot("notice", "send", "--to", "西山村", "--text", "x", "--config", str(config))
+    assert proc.returncode == 2 and "--to: 没有找到“西山村”" in proc.stderr
+    proc = gridbot("notice", "send", "--to", "liutang", "--text", "x", "--from", "chen-wangzhang", "--config",
+                   str(config))
+    assert proc.returncode == 2 and "--to: 柳塘社区不在您管理的范围内" in proc.stderr
+    proc = gridbot("notice", "send", "--to", "dongfeng-g1", "--text", "x", "--from", "li-wangge", "--config",
+                   str(config))
+    assert proc.returncode == 2 and "--from: li-wangge has none of notices.sender_roles" in proc.stderr
+    proc = gridbot("notice", "status", "99", "--config", str(config))
+    assert proc.returncode == 2 and "no notice #99" in proc.stderr

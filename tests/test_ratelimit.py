@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.channels.ratelimit import SlidingWindowLimiter
 
 
@@ -72,3 +74,26 @@ def test_fractional_rates():
     limiter = SlidingWindowLimiter(0.5, 20, clock=clock)
     limiter.record("a")
     assert 1.99 < limiter.wait_time("b") <= 2.0
+
+
+def test_seeded_sends_count_against_the_windows():
+    now = [100.0]
+    limiter = SlidingWindowLimiter(2, 20, clock=lambda: now[0])
+    limiter.seed("a", 0.2)
+    limiter.seed("b", 0.5)  # older, out of order: still counted
+    assert limiter.wait_time("c") == pytest.approx(0.5)  # the older one leaves the 1 s window first
+    now[0] += 0.6
+    assert limiter.wait_time("c") == 0
+
+
+def test_pacer_spaces_slots_evenly_and_pauses():
+    from bot.channels.ratelimit import Pacer
+
+    now = [10.0]
+    pacer = Pacer(30, margin=0.05, clock=lambda: now[0])
+    slots = [pacer.reserve() for _ in range(4)]
+    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    assert slots[0] == 10.0 and all(g == pytest.approx(1.05 / 30) for g in gaps)
+    assert pacer.ahead() == pytest.approx(4 * 1.05 / 30)
+    pacer.pause(5)
+    assert pacer.reserve() == pytest.approx(15.0)

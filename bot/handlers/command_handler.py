@@ -15,7 +15,7 @@ from ..messages import MessageBuilder
 from ..storage import tickets as ticket_store
 from ..storage.models import Ticket
 from ..workflow import Action, TransitionRefused
-from . import commands, queries, rating, talk_day, texts, ticket_commands, visits
+from . import commands, notices, queries, rating, talk_day, texts, ticket_commands, visits
 from .actors import Actor, actor_of, kinds_of
 from .base import HandlerContext
 from .commands import ParsedCommand
@@ -61,6 +61,9 @@ RUNNERS: dict[str, Run] = {
     "visit": visits.visit,
     "contact": visits.contact,
     "visits": visits.list_due,
+    "notice": notices.notice,
+    "notice_to": notices.notice_to,
+    "receipt": notices.receipt,
 }
 
 

@@ -55,6 +55,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("contact", ("contact",), ("线上走访", "电话走访", "线上联系", "电话联系"), "none",
                 "线上走访 DF1-023 电话问候，一切正常", True),
     CommandSpec("visits", ("visits",), ("走访清单", "我的走访"), "none", "走访清单", True),
+    # 居民通知: a notice's number follows the command word, not a ticket number.
+    CommandSpec("notice", ("notice",), ("通知", "发通知", "群发通知"), "none", "通知 明天上午9点到10点停水，请提前储水",
+                True),
+    CommandSpec("notice_to", ("noticeto",), ("通知到",), "none", "通知到 东风村第一网格,#rural 明天上午停水", True),
+    CommandSpec("receipt", ("receipt",), ("通知回执", "通知进度"), "none", "通知回执 12", True),
 )
 
 # Bare answers to the rating question ("满意", "不满意，灯还是不亮"): the word is the rating.

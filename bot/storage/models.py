@@ -39,6 +39,7 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=100)
     level: str = Field(max_length=20)
     parent_id: Optional[str] = Field(default=None, foreign_key="unit.id", index=True, max_length=64)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     active: bool = True
 
 
@@ -293,6 +294,9 @@ class Outbox(SQLModel, table=True):
         Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
         # A reply to one of the bot's messages finds the ticket it was about.
         Index("ix_outbox_platform_message", "channel", "chat_id", "platform_message_id"),
+        # A notice reaches each chat once: the fan-out can never write a second row.
+        Index("uq_outbox_notice_chat", "notice_id", "channel", "chat_id", unique=True,
+              sqlite_where=text("notice_id IS NOT NULL"), postgresql_where=text("notice_id IS NOT NULL")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -307,11 +311,15 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime = _ts()
     # A sender holding the row until this time; another replica may take it after.
     claimed_until: Optional[datetime] = _ts(nullable=True)
+    # Which process holds the claim (``instance_name``): on restart it takes back its own claims.
+    claimed_by: Optional[str] = Field(default=None, max_length=64)
     platform_message_id: Optional[str] = Field(default=None, max_length=128)
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
     # What else the message is about, so a reply to it can be understood ("talk_day:<unit>:<month>").
     ref: Optional[str] = Field(default=None, max_length=128)
+    # The broadcast notice this row delivers (one row per notice and chat).
+    notice_id: Optional[int] = Field(default=None, foreign_key="notice.id")
     created_at: datetime = _ts()
     sent_at: Optional[datetime] = _ts(nullable=True)
 
@@ -412,3 +420,45 @@ class HouseholdVisit(SQLModel, table=True):
     kind: str = Field(max_length=16)
     visited_at: datetime = _ts()
     note: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class NoticeStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for its time
+    SENDING = "sending"  # fanned out: one outbox row per chat
+    DONE = "done"  # every row delivered or failed, the report sent
+
+
+class Notice(SQLModel, table=True):
+    """A broadcast (居民通知) to the groups of chosen units."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_status_at", "status", "scheduled_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sender_id: Optional[str] = Field(default=None, foreign_key="person.id", max_length=64)  # None: the CLI
+    # Where the sender asked, for the delivery report (None: the CLI).
+    origin_channel: Optional[str] = Field(default=None, max_length=32)
+    origin_chat_id: Optional[str] = Field(default=None, max_length=128)
+    targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # as given
+    unit_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # resolved
+    status: str = Field(default=NoticeStatus.SCHEDULED, max_length=16)
+    scheduled_at: datetime = _ts()
+    created_at: datetime = _ts()
+    fanned_out_at: Optional[datetime] = _ts(nullable=True)
+    chats: int = 0
+    reported_at: Optional[datetime] = _ts(nullable=True)
+
+
+class NoticeAck(SQLModel, table=True):
+    """A resident's "收到" to a notice, once per person."""
+
+    __tablename__ = "notice_ack"
+    __table_args__ = (UniqueConstraint("notice_id", "channel", "account_id", name="uq_notice_ack"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    account_id: str = Field(max_length=128)
+    at: datetime = _ts()

@@ -42,21 +42,38 @@ def next_due_at(session: Session, channel: str) -> datetime | None:
     ).scalar_one_or_none()
 
 
-def claim(session: Session, row_id: int, now: datetime) -> bool:
+def claim(session: Session, row_id: int, now: datetime, by: str | None = None) -> bool:
     """Take a row for sending; False when another sender got it first."""
     result = session.execute(
         update(Outbox).where(
             Outbox.id == row_id,
             Outbox.status == OutboxStatus.PENDING,
             or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
-        ).values(claimed_until=now + CLAIM_LEASE, attempts=Outbox.attempts + 1)
+        ).values(claimed_until=now + CLAIM_LEASE, claimed_by=by, attempts=Outbox.attempts + 1)
     )
     return result.rowcount == 1
 
 
-def claim_many(session: Session, row_ids: list[int], now: datetime) -> list[Outbox]:
+def sent_since(session: Session, channel: str, since: datetime) -> list[tuple[str, datetime]]:
+    """(chat, sent_at) of this channel's sends since a time: what the platform still counts."""
+    return [(chat, at) for chat, at in session.execute(
+        select(Outbox.chat_id, Outbox.sent_at).where(
+            Outbox.channel == channel, Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= since,
+        ).order_by(Outbox.sent_at))]
+
+
+def release_claims(session: Session, channel: str, by: str) -> int:
+    """A restarted sender takes back what it had claimed before it died: those sends may or
+    may not have reached the platform (the one window for a duplicate), and are tried again now
+    instead of after the lease."""
+    return session.execute(update(Outbox).where(
+        Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING, Outbox.claimed_by == by,
+        Outbox.claimed_until.is_not(None)).values(claimed_until=None)).rowcount
+
+
+def claim_many(session: Session, row_ids: list[int], now: datetime, by: str | None = None) -> list[Outbox]:
     """Claim several rows in one transaction; returns the rows this sender got."""
-    won = [row_id for row_id in row_ids if claim(session, row_id, now)]
+    won = [row_id for row_id in row_ids if claim(session, row_id, now, by)]
     if not won:
         return []
     rows = {r.id: r for r in session.execute(select(Outbox).where(Outbox.id.in_(won))).scalars()}

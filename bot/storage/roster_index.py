@@ -25,6 +25,7 @@ class UnitInfo:
     name: str
     level: str
     parent_id: str | None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def current_revision(session: Session) -> int:
 def load_index(session: Session) -> RosterIndex:
     """Active units and people only; deactivated ones are gone from routing."""
     revision = current_revision(session)
-    units = {u.id: UnitInfo(u.id, u.name, u.level, u.parent_id)
+    units = {u.id: UnitInfo(u.id, u.name, u.level, u.parent_id, tuple(u.tags or ()))
              for u in session.execute(select(Unit).where(Unit.active.is_(True))).scalars()}
     people = {p.id: PersonInfo(p.id, p.name, p.unit_id, tuple(p.roles or ()), tuple(p.handles or ()))
               for p in session.execute(select(Person).where(Person.active.is_(True)).order_by(Person.id)).scalars()

@@ -37,6 +37,7 @@ def import_roster(session: Session, roster: Roster) -> ImportResult:
     for entry in roster.units:
         unit = existing_units.get(entry.id) or Unit(id=entry.id, name=entry.name, level=entry.level)
         unit.name, unit.level, unit.parent_id, unit.active = entry.name, entry.level, entry.parent_id, True
+        unit.tags = list(entry.tags)
         session.add(unit)
         session.flush()
     gone_units = [uid for uid in existing_units if uid not in unit_ids]
