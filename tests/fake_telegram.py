@@ -234,6 +234,11 @@ class FakeTelegram:
         if action == "sent":
             since = int(request.query.get("since", "0"))
             return web.json_response([m.__dict__ for m in self.sent[since:]])
+        if action == "stats":
+            return web.json_response({"too_many_requests": self.too_many_requests, "calls": len(self.calls)})
+        if action == "forbid":
+            self.forbidden_chats.update(str(c) for c in await request.json())
+            return web.json_response({"ok": True})
         if action == "reset":
             self.sent.clear()
             self._updates.clear()
@@ -381,5 +386,61 @@ class FakeTelegram:
         return self._ok(result)
 
 
+class RemoteFakeTelegram:
+    """The fake server in its own process, driven over HTTP: its clock for the flood limits is
+    Telegram's, independent of how busy the bot's process is."""
+
+    def __init__(self, *, enforce_limits: bool = False) -> None:
+        self.enforce_limits = enforce_limits
+        self.token = FakeTelegram.token
+        self.sent: list[SentMessage] = []
+
+    async def start(self) -> "RemoteFakeTelegram":
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        args = ["--enforce-limits"] if self.enforce_limits else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fake_telegram", *args],  # noqa: ASYNC220
+                                     cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline())
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.base}/bot"
+        self.http = ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        await self.http.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    async def _post(self, action: str, body: Any) -> None:
+        async with self.http.post(f"{self.base}/_control/{action}", json=body) as resp:
+            resp.raise_for_status()
+
+    async def push_update(self, update: dict[str, Any]) -> None:
+        await self._post("push", [update])
+
+    async def forbid(self, *chat_ids: str) -> None:
+        await self._post("forbid", list(chat_ids))
+
+    async def fetch(self) -> list[SentMessage]:
+        """Everything sent so far (also kept in ``sent``)."""
+        async with self.http.get(f"{self.base}/_control/sent", params={"since": len(self.sent)}) as resp:
+            self.sent.extend(SentMessage(**m) for m in await resp.json())
+        return self.sent
+
+    async def too_many_requests(self) -> int:
+        async with self.http.get(f"{self.base}/_control/stats") as resp:
+            return (await resp.json())["too_many_requests"]
+
+    def make_message_update(self, **kwargs: Any) -> dict[str, Any]:
+        return _UPDATE_MAKER.make_message_update(**kwargs)
+
+
+_UPDATE_MAKER = FakeTelegram()
+
 if __name__ == "__main__":
-    asyncio.run(FakeTelegram().serve_forever())
+    import sys
+
+    asyncio.run(FakeTelegram(enforce_limits="--enforce-limits" in sys.argv).serve_forever())

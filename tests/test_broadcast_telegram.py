@@ -6,7 +6,6 @@ reported, and a resident's report in the middle of it is answered ahead of the b
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from sqlalchemy import select
 from bot.app import GridBot
 from bot.storage.models import Outbox
 
-from .conftest import eventually, running
-from .fake_telegram import FakeTelegram
+from .conftest import running
+from .fake_telegram import RemoteFakeTelegram
 
 GROUPS = 200
 TOWN_CHAT = -1002000000000
@@ -27,25 +26,6 @@ RESIDENT = 9100001
 
 def grid_chat(i: int) -> int:
     return -1002000000001 - i
-
-
-class ThreadedFake:
-    """The fake server on its own thread and event loop, like Telegram's servers are not in
-    our process: its clock for the flood limits does not stall when the bot's loop is busy."""
-
-    def __init__(self, **options) -> None:  # noqa: ANN003
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.fake = asyncio.run_coroutine_threadsafe(FakeTelegram(**options).start(), self.loop).result(10)
-
-    async def push(self, update: dict) -> None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.fake.push_update(update), self.loop))
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 def big_roster(path: Path) -> Path:
@@ -66,42 +46,54 @@ def big_roster(path: Path) -> Path:
     return path
 
 
+async def sent_when(fake: RemoteFakeTelegram, condition, timeout: float = 60) -> list:  # noqa: ANN001
+    """Poll what the fake server received until ``condition(messages)`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        messages = await fake.fetch()
+        if condition(messages):
+            return messages
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def notices_in(messages) -> list:  # noqa: ANN001
+    return [m for m in messages if m.text.startswith("【通知】")]
+
+
 async def test_notice_to_200_groups_at_the_flood_limit(make_config, database_url, tmp_path):
-    server = ThreadedFake(enforce_limits=True)
+    fake = await RemoteFakeTelegram(enforce_limits=True).start()
     try:
-        await broadcast_to_200_groups(make_config, database_url, tmp_path, server)
+        gone = str(grid_chat(150))
+        await fake.forbid(gone)
+        config = make_config(database_url, roster=str(big_roster(tmp_path / "roster.yaml")),
+                             notices={"check_interval_seconds": 1}, channels={
+                                 "webchat": {"enabled": False},
+                                 "telegram": {"enabled": True, "token": fake.token, "base_url": fake.base_url,
+                                              "poll_timeout": 1}})
+        bot = GridBot(config)
+        async with running(bot):
+            await fake.push_update(fake.make_message_update(chat_id=TOWN_CHAT, user_id=LEADER, first_name="周主任",
+                                                            text="通知 本周六上午全镇统一开展消防安全检查"))
+            await sent_when(fake, lambda sent: len(notices_in(sent)) >= 40)
+            # A resident reports mid-broadcast: the reply jumps the queue of the remaining notices.
+            await fake.push_update(fake.make_message_update(chat_id=grid_chat(199), user_id=RESIDENT,
+                                                            text="村口的路灯坏了一个星期了"))
+            sent = await sent_when(fake, lambda sent: any("工单 #" in m.text for m in sent))
+            notices_before_ack = len(notices_in(sent))
+            sent = await sent_when(fake, lambda sent: any("【通知回执】" in m.text for m in sent))
+        too_many = await fake.too_many_requests()
     finally:
-        server.stop()
-
-
-async def broadcast_to_200_groups(make_config, database_url, tmp_path, server: ThreadedFake) -> None:  # noqa: ANN001
-    fake = server.fake
-    gone = str(grid_chat(150))
-    fake.forbidden_chats.add(gone)
-    config = make_config(database_url, roster=str(big_roster(tmp_path / "roster.yaml")),
-                         notices={"check_interval_seconds": 1}, channels={
-                             "webchat": {"enabled": False},
-                             "telegram": {"enabled": True, "token": fake.token, "base_url": fake.base_url,
-                                          "poll_timeout": 1}})
-    bot = GridBot(config)
-    async with running(bot):
-        await server.push(fake.make_message_update(chat_id=TOWN_CHAT, user_id=LEADER, first_name="周主任",
-                                                        text="通知 本周六上午全镇统一开展消防安全检查"))
-        await eventually(lambda: len([m for m in fake.sent if m.text.startswith("【通知】")]) >= 40, timeout=30)
-        # A resident reports mid-broadcast: the reply jumps the queue of the remaining ~160 notices.
-        await server.push(fake.make_message_update(chat_id=grid_chat(199), user_id=RESIDENT,
-                                                        text="村口的路灯坏了一个星期了"))
-        await eventually(lambda: any("工单 #" in m.text for m in fake.sent), timeout=30)
-        notices_before_ack = len([m for m in fake.sent if m.text.startswith("【通知】")])
-        report = await eventually(lambda: [m for m in fake.sent if "【通知回执】" in m.text], timeout=60)
-    notices = [m for m in fake.sent if m.text.startswith("【通知】")]
+        await fake.stop()
+    notices = notices_in(sent)
     per_chat = Counter(m.chat_id for m in notices)
     expected = {str(TOWN_CHAT)} | {str(grid_chat(i)) for i in range(GROUPS)}
     assert set(per_chat) == expected - {gone}  # every group but the one that removed the bot
     assert max(per_chat.values()) == 1  # no duplicates
-    assert fake.too_many_requests == 0  # we kept to the limits
+    assert too_many == 0  # we kept to the limits
     assert notices_before_ack < GROUPS  # the resident did not wait for the broadcast
-    [report] = report
+    [report] = [m for m in sent if "【通知回执】" in m.text]
     assert report.chat_id == str(TOWN_CHAT)
     assert f"共 {GROUPS + 1} 个群，送达 {GROUPS} 个，失败 1 个" in report.text
     assert "第8村第11网格（telegram）：机器人已被移出群或群已解散" in report.text
