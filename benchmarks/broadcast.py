@@ -12,8 +12,8 @@ The script
   grid groups;
 * starts the fake Bot API server (tests/fake_telegram.py) in its own process, as Telegram's
   servers are not in ours, with ``enforce_limits`` on: 30 sendMessage/s per bot and 20/min per
-  chat, a 429 with ``retry_after`` beyond that (this script's ``--serve-fake`` mode runs it and
-  adds a ``/_control/stats`` endpoint for the 429 count);
+  chat, a 429 with ``retry_after`` beyond that (``tests.fake_telegram.RemoteFakeTelegram``; its
+  ``/_control/stats`` endpoint gives the 429 count);
 * starts a real GridBot (SQLite file in a temporary directory; ``--postgres [URL]``: a fresh
   PostgreSQL schema, dropped afterwards) with only the Telegram channel, pointed at the fake,
   its rate limiter as in config.yaml (30/s, 20/min per chat) and its scheduled jobs running,
@@ -48,7 +48,6 @@ import argparse
 import asyncio
 import logging
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -57,16 +56,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiohttp import ClientSession, web
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))  # ingest, sla_check
 
-import ingest  # RemoteFake, PLACES
+import ingest  # PLACES
 
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, RemoteFakeTelegram
 
 DEFAULT_GROUPS = 3413
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -76,44 +74,9 @@ NOTICE = "明天（周六）上午9点至下午5点，镇区主干道停水检�
 
 
 # -- the fake server, in its own process ----------------------------------------------------
-class LimitedFake(FakeTelegram):
-    """The fake Bot API server with Telegram's flood limits on, plus a stats endpoint."""
-
-    async def _control(self, request: web.Request) -> web.Response:
-        if request.match_info["action"] == "stats":
-            return web.json_response({"too_many_requests": self.too_many_requests, "sent": len(self.sent),
-                                      "calls": dict(Counter(self.calls))})
-        return await super()._control(request)
-
-
-def serve_fake() -> None:
-    logging.basicConfig(level=logging.WARNING)
-    asyncio.run(LimitedFake(enforce_limits=True).serve_forever())
-
-
-class Fake(ingest.RemoteFake):
-    """ingest's driver of the out-of-process fake, launching the limited fake instead."""
-
-    async def start(self) -> Fake:
-        command = [sys.executable, str(Path(__file__).resolve()), "--serve-fake"]
-        self.proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)  # noqa: ASYNC220
-        port = int(self.proc.stdout.readline())
-        self.base = f"http://127.0.0.1:{port}"
-        self.base_url = f"{self.base}/bot"
-        self.token = self.factory.token
-        self.http = ClientSession()
-        return self
-
-    async def fetch(self) -> int:
-        """New sent messages since the last call; returns how many."""
-        async with self.http.get(f"{self.base}/_control/sent", params={"since": len(self.sent)}) as resp:
-            new = await resp.json()
-        self.sent.extend(new)
-        return len(new)
-
-    async def stats(self) -> dict[str, Any]:
-        async with self.http.get(f"{self.base}/_control/stats") as resp:
-            return await resp.json()
+def start_fake() -> RemoteFakeTelegram:
+    """The fake Bot API server in its own process with Telegram's flood limits on."""
+    return RemoteFakeTelegram(enforce_limits=True)
 
 
 # -- roster and bot ---------------------------------------------------------------------------
@@ -141,7 +104,7 @@ def write_roster(path: Path, groups: int) -> list[str]:
     return chats
 
 
-def make_config(fake: Fake, database_url: str, roster: Path):
+def make_config(fake: RemoteFakeTelegram, database_url: str, roster: Path):
     from bot.config import load_config
 
     config = load_config(REPO / "config.yaml", environ={
@@ -244,7 +207,7 @@ def is_notice(message: dict[str, Any]) -> bool:
     return NOTICE in message["text"]
 
 
-async def probe_replies(fake: Fake, chats: list[str], count: int, spread: float,
+async def probe_replies(fake: RemoteFakeTelegram, chats: list[str], count: int, spread: float,
                         pushed: dict[int, float]) -> None:
     """Residents report a problem in groups the notice already reached, spread over the
     broadcast: the bot's replies should not queue behind it."""
@@ -256,7 +219,7 @@ async def probe_replies(fake: Fake, chats: list[str], count: int, spread: float,
         await fake.push([update])
 
 
-async def deliver(bot, fake: Fake, chats: list[str], fanout: FanOut, *, timeout: float,
+async def deliver(bot, fake: RemoteFakeTelegram, chats: list[str], fanout: FanOut, *, timeout: float,
                   settle: float, probes: int) -> dict[str, Any]:
     stmts = Statements(bot.engine)
     before = stmts.snapshot()
@@ -268,7 +231,7 @@ async def deliver(bot, fake: Fake, chats: list[str], fanout: FanOut, *, timeout:
     bot.senders["telegram"].notify()
     cpu0, stmts0 = time.process_time(), stmts.snapshot()
     pushed: dict[int, float] = {}
-    probing = asyncio.create_task(probe_replies(fake, chats, probes, len(chats) / LimitedFake.global_per_second,
+    probing = asyncio.create_task(probe_replies(fake, chats, probes, len(chats) / FakeTelegram.global_per_second,
                                                 pushed)) if probes else None
     targets = set(chats)
     received: set[str] = set()
@@ -338,7 +301,7 @@ async def run(args: argparse.Namespace, database_url: str, label: str, workdir: 
     from bot.app import GridBot
 
     chats = write_roster(workdir / "roster.yaml", args.groups)
-    fake = await Fake().start()
+    fake = await start_fake().start()
     bot = None
     try:
         config = make_config(fake, database_url, workdir / "roster.yaml")
@@ -362,7 +325,7 @@ async def run(args: argparse.Namespace, database_url: str, label: str, workdir: 
         await fake.stop()
 
     limits = config.channels.telegram.rate_limit
-    allowed = min(limits.global_per_second, LimitedFake.global_per_second)
+    allowed = min(limits.global_per_second, FakeTelegram.global_per_second)
     targets = set(chats)
     notice_msgs = [m for m in fake.sent if m["chat_id"] in targets and is_notice(m)]
     pushed = d["pushed"]
@@ -385,8 +348,8 @@ async def run(args: argparse.Namespace, database_url: str, label: str, workdir: 
 
     print(f"\n== {label}: notice to {len(targets):,} groups "
           f"(town -> {-(-len(targets) // GRIDS_PER_VILLAGE)} villages -> {len(targets):,} grids), "
-          f"fake Bot API server in its own process enforcing {LimitedFake.global_per_second}/s per bot and "
-          f"{LimitedFake.per_chat_per_minute}/min per chat")
+          f"fake Bot API server in its own process enforcing {FakeTelegram.global_per_second}/s per bot and "
+          f"{FakeTelegram.per_chat_per_minute}/min per chat")
     print(f"bot start-up (migrate, roster import, channels): {startup:.2f} s; roster index build (cold): "
           f"{index_s * 1000:.0f} ms")
     print(f"fan-out transaction: {fanout.total_s * 1000:.0f} ms for {fanout.rows:,} outbox rows "
@@ -443,10 +406,9 @@ async def main() -> None:
     parser.add_argument("--probe-replies", type=int, default=0, metavar="N",
                         help="N residents report a problem during the broadcast; prints the bot's reply latency")
     parser.add_argument("--timeline", action="store_true", help="print the messages delivered in each second")
-    parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.timeout is None:
-        args.timeout = 3 * args.groups / LimitedFake.global_per_second + 30
+        args.timeout = 3 * args.groups / FakeTelegram.global_per_second + 30
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -462,7 +424,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--serve-fake" in sys.argv[1:]:
-        serve_fake()
-    else:
-        asyncio.run(main())
+    asyncio.run(main())

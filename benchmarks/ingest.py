@@ -23,21 +23,19 @@ import argparse
 import asyncio
 import logging
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
-from aiohttp import ClientSession
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import GridBot  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.fake_telegram import RemoteFakeTelegram  # noqa: E402
 
 PLACES = ["3号楼", "村口", "老街菜市场旁", "小区东门", "5组", "锦园小区2栋", "学校门口", "河堤边", "我家楼下", "村委会后面"]
 PROBLEMS = [
@@ -84,42 +82,14 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-class RemoteFake:
-    """Drives the fake Bot API server running in its own process (as Telegram's would)."""
-
-    def __init__(self) -> None:
-        self.factory = FakeTelegram()  # only builds update payloads
-        self.proc: subprocess.Popen | None = None
-        self.http: ClientSession | None = None
-        self.sent: list[dict] = []
-
-    async def start(self) -> "RemoteFake":
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fake_telegram"], cwd=REPO,
-                                     stdout=subprocess.PIPE, text=True)
-        port = int(self.proc.stdout.readline())
-        self.base = f"http://127.0.0.1:{port}"
-        self.base_url = f"{self.base}/bot"
-        self.token = self.factory.token
-        self.http = ClientSession()
-        return self
-
-    async def stop(self) -> None:
-        await self.http.close()
-        self.proc.terminate()
-        self.proc.wait()
-
-    async def push(self, updates: list[dict]) -> None:
-        async with self.http.post(f"{self.base}/_control/push", json=updates) as resp:
-            resp.raise_for_status()
+class RemoteFake(RemoteFakeTelegram):
+    """The fake Bot API server in its own process (as Telegram's would be), waiting for replies."""
 
     async def wait_replies(self, count: int, stall_seconds: float = 5.0) -> None:
         """Until ``count`` replies were sent, or none came for ``stall_seconds`` (a message not answered)."""
         last_change = time.monotonic()
         while len(self.sent) < count:
-            async with self.http.get(f"{self.base}/_control/sent", params={"since": len(self.sent)}) as resp:
-                new = await resp.json()
-            if new:
-                self.sent.extend(new)
+            if await self.fetch():
                 last_change = time.monotonic()
             elif time.monotonic() - last_change > stall_seconds:
                 return

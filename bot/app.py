@@ -123,7 +123,7 @@ class GridBot:
         self.http_port = sockets[0].getsockname()[1] if sockets else self.config.http.port
         self._inbox_task = asyncio.create_task(self._inbox_loop(), name="inbox")
         for sender in self.senders.values():
-            await sender.release_own_claims()
+            await sender.recover()
             sender.start()
         for channel in self.channels.values():
             await channel.start(self)

@@ -210,6 +210,7 @@ def _offline_bot(config: Config, now: datetime | None = None):  # noqa: ANN202
 def cmd_notice_send(args: argparse.Namespace) -> int:
     from .handlers import notices
     from .handlers.base import Context
+    from .handlers.notify import unit_chats
 
     config = _load(args)
     at = _parse_now(args.at, config) if args.at else None
@@ -237,10 +238,10 @@ def cmd_notice_send(args: argparse.Namespace) -> int:
                 unit_ids = notices.resolve_targets(ctx.roster, items, within=sender.unit_id if sender else None)
             except notices.TargetError as exc:
                 raise ConfigError(f"--to: {exc}") from None
-            if not notices.chats_of(ctx, unit_ids):
+            if not unit_chats(ctx, unit_ids):
                 raise ConfigError("--to: no group chat of an enabled channel in these units")
             row = notices.create(ctx, text=body, unit_ids=unit_ids, targets=items, sender=sender, origin=None, at=at)
-            return row.id, row.status, len(notices.chats_of(ctx, unit_ids)), row.scheduled_at
+            return row.id, row.status, len(unit_chats(ctx, unit_ids)), row.scheduled_at
 
         notice_id, status, chats, scheduled = bot.db.run_sync(send)
     finally:
@@ -252,10 +253,8 @@ def cmd_notice_send(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_status(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from .handlers import notices
-    from .storage.models import Notice, Outbox, OutboxStatus
+    from .storage import notices as notice_store
+    from .storage.models import Notice
 
     config = _load(args)
     bot = _offline_bot(config)
@@ -264,9 +263,8 @@ def cmd_notice_status(args: argparse.Namespace) -> int:
             row = session.get(Notice, args.id)
             if row is None:
                 raise ConfigError(f"no notice #{args.id}")
-            failures = list(session.execute(select(Outbox.channel, Outbox.chat_id, Outbox.error).where(
-                Outbox.notice_id == row.id, Outbox.status == OutboxStatus.FAILED).order_by(Outbox.id)))
-            return row.status, row.chats, row.scheduled_at, notices.progress(session, row.id), failures
+            return (row.status, row.chats, row.scheduled_at, notice_store.progress(session, row.id),
+                    notice_store.failures(session, row.id))
 
         state, chats, scheduled, counts, failures = bot.db.run_sync(status)
     finally:

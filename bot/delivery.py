@@ -70,7 +70,7 @@ class OutboxSender:
     def notify(self) -> None:
         self._wake.set()
 
-    async def release_own_claims(self) -> None:
+    async def recover(self) -> None:
         """At start-up: the limiters learn the last minute's sends (the platform still counts
         them), and sends this instance claimed before it stopped or crashed go again now."""
         now = self.clock.now()

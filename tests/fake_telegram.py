@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,7 +235,8 @@ class FakeTelegram:
             since = int(request.query.get("since", "0"))
             return web.json_response([m.__dict__ for m in self.sent[since:]])
         if action == "stats":
-            return web.json_response({"too_many_requests": self.too_many_requests, "calls": len(self.calls)})
+            return web.json_response({"too_many_requests": self.too_many_requests, "sent": len(self.sent),
+                                      "calls": dict(Counter(self.calls))})
         if action == "forbid":
             self.forbidden_chats.update(str(c) for c in await request.json())
             return web.json_response({"ok": True})
@@ -387,13 +388,15 @@ class FakeTelegram:
 
 
 class RemoteFakeTelegram:
-    """The fake server in its own process, driven over HTTP: its clock for the flood limits is
-    Telegram's, independent of how busy the bot's process is."""
+    """The fake server in its own process (as Telegram's servers are), driven over HTTP: its
+    clock for the flood limits does not stall when the bot's process is busy. ``sent`` holds
+    the messages fetched so far, as dicts of SentMessage's fields."""
 
     def __init__(self, *, enforce_limits: bool = False) -> None:
         self.enforce_limits = enforce_limits
-        self.token = FakeTelegram.token
-        self.sent: list[SentMessage] = []
+        self.factory = FakeTelegram()  # only builds update payloads
+        self.token = self.factory.token
+        self.sent: list[dict[str, Any]] = []
 
     async def start(self) -> "RemoteFakeTelegram":
         import subprocess
@@ -418,27 +421,24 @@ class RemoteFakeTelegram:
         async with self.http.post(f"{self.base}/_control/{action}", json=body) as resp:
             resp.raise_for_status()
 
-    async def push_update(self, update: dict[str, Any]) -> None:
-        await self._post("push", [update])
+    async def push(self, updates: list[dict[str, Any]]) -> None:
+        await self._post("push", updates)
 
     async def forbid(self, *chat_ids: str) -> None:
         await self._post("forbid", list(chat_ids))
 
-    async def fetch(self) -> list[SentMessage]:
-        """Everything sent so far (also kept in ``sent``)."""
+    async def fetch(self) -> int:
+        """Fetch the messages sent since the last call into ``sent``; returns how many."""
         async with self.http.get(f"{self.base}/_control/sent", params={"since": len(self.sent)}) as resp:
-            self.sent.extend(SentMessage(**m) for m in await resp.json())
-        return self.sent
+            new = await resp.json()
+        self.sent.extend(new)
+        return len(new)
 
-    async def too_many_requests(self) -> int:
+    async def stats(self) -> dict[str, Any]:
+        """429s answered, messages accepted, calls per API method."""
         async with self.http.get(f"{self.base}/_control/stats") as resp:
-            return (await resp.json())["too_many_requests"]
+            return await resp.json()
 
-    def make_message_update(self, **kwargs: Any) -> dict[str, Any]:
-        return _UPDATE_MAKER.make_message_update(**kwargs)
-
-
-_UPDATE_MAKER = FakeTelegram()
 
 if __name__ == "__main__":
     import sys

@@ -50,16 +50,16 @@ async def sent_when(fake: RemoteFakeTelegram, condition, timeout: float = 60) ->
     """Poll what the fake server received until ``condition(messages)`` holds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        messages = await fake.fetch()
-        if condition(messages):
-            return messages
+        await fake.fetch()
+        if condition(fake.sent):
+            return fake.sent
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
 
 
 def notices_in(messages) -> list:  # noqa: ANN001
-    return [m for m in messages if m.text.startswith("【通知】")]
+    return [m for m in messages if m["text"].startswith("【通知】")]
 
 
 async def test_notice_to_200_groups_at_the_flood_limit(make_config, database_url, tmp_path):
@@ -74,32 +74,32 @@ async def test_notice_to_200_groups_at_the_flood_limit(make_config, database_url
                                               "poll_timeout": 1}})
         bot = GridBot(config)
         async with running(bot):
-            await fake.push_update(fake.make_message_update(chat_id=TOWN_CHAT, user_id=LEADER, first_name="周主任",
-                                                            text="通知 本周六上午全镇统一开展消防安全检查"))
+            await fake.push([fake.factory.make_message_update(
+                chat_id=TOWN_CHAT, user_id=LEADER, first_name="周主任", text="通知 本周六上午全镇统一开展消防安全检查")])
             await sent_when(fake, lambda sent: len(notices_in(sent)) >= 40)
             # A resident reports mid-broadcast: the reply jumps the queue of the remaining notices.
-            await fake.push_update(fake.make_message_update(chat_id=grid_chat(199), user_id=RESIDENT,
-                                                            text="村口的路灯坏了一个星期了"))
-            sent = await sent_when(fake, lambda sent: any("工单 #" in m.text for m in sent))
+            await fake.push([fake.factory.make_message_update(chat_id=grid_chat(199), user_id=RESIDENT,
+                                                              text="村口的路灯坏了一个星期了")])
+            sent = await sent_when(fake, lambda sent: any("工单 #" in m["text"] for m in sent))
             notices_before_ack = len(notices_in(sent))
-            sent = await sent_when(fake, lambda sent: any("【通知回执】" in m.text for m in sent))
-        too_many = await fake.too_many_requests()
+            sent = await sent_when(fake, lambda sent: any("【通知回执】" in m["text"] for m in sent))
+        too_many = (await fake.stats())["too_many_requests"]
     finally:
         await fake.stop()
     notices = notices_in(sent)
-    per_chat = Counter(m.chat_id for m in notices)
+    per_chat = Counter(m["chat_id"] for m in notices)
     expected = {str(TOWN_CHAT)} | {str(grid_chat(i)) for i in range(GROUPS)}
     assert set(per_chat) == expected - {gone}  # every group but the one that removed the bot
     assert max(per_chat.values()) == 1  # no duplicates
     assert too_many == 0  # we kept to the limits
     assert notices_before_ack < GROUPS  # the resident did not wait for the broadcast
-    [report] = [m for m in sent if "【通知回执】" in m.text]
-    assert report.chat_id == str(TOWN_CHAT)
-    assert f"共 {GROUPS + 1} 个群，送达 {GROUPS} 个，失败 1 个" in report.text
-    assert "第8村第11网格（telegram）：机器人已被移出群或群已解散" in report.text
+    [report] = [m for m in sent if "【通知回执】" in m["text"]]
+    assert report["chat_id"] == str(TOWN_CHAT)
+    assert f"共 {GROUPS + 1} 个群，送达 {GROUPS} 个，失败 1 个" in report["text"]
+    assert "第8村第11网格（telegram）：机器人已被移出群或群已解散" in report["text"]
     failed = bot.db.run_sync(lambda s: list(s.execute(select(Outbox.chat_id, Outbox.attempts).where(
         Outbox.status == "failed")).all()))
     assert failed == [(gone, 1)]  # a permanent error is not retried
     # Pace: 201 sends at 30/s take at least ~6 s; well within the limits, not far below them.
-    span = notices[-1].at - notices[0].at
+    span = notices[-1]["at"] - notices[0]["at"]
     assert span >= (GROUPS - 30) / 30

@@ -66,13 +66,15 @@ class Context:
         self.touched_channels.add(channel)
         return row
 
-    def send_many(self, messages: list[tuple[str, str, tuple[Segment, ...]]], *, priority: int) -> None:
-        """Queue many messages (channel, chat, segments) in one executemany: scheduled digests."""
+    def send_many(self, messages: list[tuple[str, str, tuple[Segment, ...]]], *, priority: int,
+                  notice_id: int | None = None, ref: str | None = None) -> None:
+        """Queue many messages (channel, chat, segments) in one executemany: digests, broadcasts."""
         if not messages:
             return
         outbox_store.enqueue_many(self.session, [
             {"channel": channel, "chat_id": chat_id, "segments": segments_to_json(segments), "priority": priority,
-             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": self.now, "created_at": self.now}
+             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": self.now, "created_at": self.now,
+             "notice_id": notice_id, "ref": ref}
             for channel, chat_id, segments in messages])
         self.touched_channels.update(channel for channel, _, _ in messages)
 

@@ -19,17 +19,15 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
-
 from ..delivery import PRIORITY_NOTICE
-from ..messages import MessageBuilder, segments_to_json
+from ..messages import MessageBuilder
+from ..storage import notices as notice_store
 from ..storage import outbox as outbox_store
-from ..storage import talk_topics
-from ..storage.models import Notice, NoticeAck, NoticeStatus, Outbox, OutboxStatus
+from ..storage.models import Notice, NoticeStatus
 from ..storage.roster_index import PersonInfo, RosterIndex, UnitInfo
 from . import texts
 from .base import Context, HandlerContext
-from .notify import enabled_channels, excerpt, local_time, person_chat, unit_name
+from .notify import excerpt, local_time, person_chat, unit_chats, unit_name
 
 if TYPE_CHECKING:
     from .command_handler import Invocation
@@ -78,19 +76,6 @@ def resolve_targets(roster: RosterIndex, items: list[str], *, within: str | None
     return list(chosen)
 
 
-def chats_of(ctx: Context, unit_ids: list[str]) -> list[tuple[str, str, str]]:
-    """(channel, chat, unit) of every group of these units on every enabled channel, once each."""
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for unit_id in unit_ids:
-        for channel in enabled_channels(ctx.config):
-            for chat in ctx.roster.chats_of(unit_id, channel):
-                if (channel, chat.chat_id) not in seen:
-                    seen.add((channel, chat.chat_id))
-                    out.append((channel, chat.chat_id, unit_id))
-    return out
-
-
 def notice_text(ctx: Context, notice: Notice) -> MessageBuilder:
     msg = MessageBuilder().text(texts.NOTICE_HEAD + notice.text)
     sender = ctx.roster.people.get(notice.sender_id) if notice.sender_id else None
@@ -101,13 +86,10 @@ def notice_text(ctx: Context, notice: Notice) -> MessageBuilder:
 
 def fan_out(ctx: Context, notice: Notice) -> int:
     """One outbox row per group, written with the notice's change of state."""
-    targets = chats_of(ctx, notice.unit_ids)
-    segments = segments_to_json(notice_text(ctx, notice).build())
-    outbox_store.enqueue_many(ctx.session, [
-        {"channel": channel, "chat_id": chat_id, "segments": segments, "priority": PRIORITY_NOTICE,
-         "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": ctx.now, "created_at": ctx.now,
-         "notice_id": notice.id, "ref": f"notice:{notice.id}"} for channel, chat_id, _ in targets])
-    ctx.touched_channels.update(channel for channel, _, _ in targets)
+    segments = notice_text(ctx, notice).build()
+    targets = unit_chats(ctx, notice.unit_ids)
+    ctx.send_many([(channel, chat_id, segments) for channel, chat_id, _ in targets], priority=PRIORITY_NOTICE,
+                  notice_id=notice.id, ref=f"notice:{notice.id}")
     notice.status, notice.fanned_out_at, notice.chats = NoticeStatus.SENDING, ctx.now, len(targets)
     ctx.session.add(notice)
     return len(targets)
@@ -144,7 +126,7 @@ def _send(inv: "Invocation", items: list[str], text: str) -> None:
     except TargetError as exc:
         inv.say(str(exc))
         return
-    if not chats_of(ctx, unit_ids):
+    if not unit_chats(ctx, unit_ids):
         inv.say(texts.NOTICE_TARGET_EMPTY)
         return
     notice = create(ctx, text=text, unit_ids=unit_ids, targets=items, sender=person, origin=ctx.here)
@@ -169,23 +151,6 @@ def notice_to(inv: "Invocation") -> None:
     _send(inv, [item for item in _SPLIT.split(head) if item], text)
 
 
-def progress(session, notice_id: int) -> dict[str, int]:  # noqa: ANN001
-    sent, failed, pending = session.execute(select(
-        func.coalesce(func.sum(case((Outbox.status == OutboxStatus.SENT, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Outbox.status == OutboxStatus.FAILED, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Outbox.status == OutboxStatus.PENDING, 1), else_=0)), 0),
-    ).where(Outbox.notice_id == notice_id)).one()
-    acks = session.execute(select(func.count()).select_from(NoticeAck).where(
-        NoticeAck.notice_id == notice_id)).scalar_one()
-    return {"sent": int(sent), "failed": int(failed), "pending": int(pending), "acks": int(acks)}
-
-
-def acks_by_chat(session, notice_id: int, limit: int) -> list[tuple[str, str, int]]:  # noqa: ANN001
-    return [tuple(row) for row in session.execute(
-        select(NoticeAck.channel, NoticeAck.chat_id, func.count()).where(NoticeAck.notice_id == notice_id)
-        .group_by(NoticeAck.channel, NoticeAck.chat_id).order_by(func.count().desc()).limit(limit))]
-
-
 def receipt(inv: "Invocation") -> None:
     """通知回执 [N]: progress and acknowledgements of a notice (default: my latest)."""
     ctx, person = inv.ctx, inv.actor.person
@@ -196,8 +161,7 @@ def receipt(inv: "Invocation") -> None:
             inv.say(texts.NOTICE_NOT_FOUND.format(id=match.group(1)))
             return
     else:
-        notice_row = ctx.session.execute(select(Notice).where(Notice.sender_id == person.id)
-                                         .order_by(Notice.id.desc()).limit(1)).scalar_one_or_none()
+        notice_row = notice_store.latest_of(ctx.session, person.id)
         if notice_row is None:
             inv.say(texts.NOTICE_NONE_YET)
             return
@@ -210,10 +174,10 @@ def receipt(inv: "Invocation") -> None:
         inv.say(texts.NOTICE_STATUS_SCHEDULED.format(id=notice_row.id, excerpt=short,
                                                      at=local_time(ctx, notice_row.scheduled_at)))
         return
-    counts = progress(ctx.session, notice_row.id)
+    counts = notice_store.progress(ctx.session, notice_row.id)
     text = texts.NOTICE_STATUS.format(id=notice_row.id, excerpt=short, total=notice_row.chats, **counts)
-    chat_units = {(c, chat): unit for c, chat, unit in chats_of(ctx, notice_row.unit_ids)}
-    for channel, chat_id, n in acks_by_chat(ctx.session, notice_row.id, 10):
+    chat_units = {(c, chat): unit for c, chat, unit in unit_chats(ctx, notice_row.unit_ids)}
+    for channel, chat_id, n in notice_store.acks_by_chat(ctx.session, notice_row.id, 10):
         text += texts.NOTICE_STATUS_GROUP.format(unit=unit_name(ctx, chat_units.get((channel, chat_id), chat_id)),
                                                  acks=n)
     inv.say(text)
@@ -232,31 +196,18 @@ class NoticeAcks:
         words = msg.text.strip()
         if not any(words.startswith(w) for w in ctx.config.notices.ack_words) or len(words) > 20:
             return False
-        ref = talk_topics.ref_of_bot_message(ctx.session, msg.channel, msg.chat_id, msg.reply_to_message_id)
+        ref = outbox_store.ref_of_bot_message(ctx.session, msg.channel, msg.chat_id, msg.reply_to_message_id)
         if not ref or not ref.startswith("notice:"):
             return False
-        notice_id = int(ref.split(":", 1)[1])
-        exists = ctx.session.execute(select(NoticeAck.id).where(
-            NoticeAck.notice_id == notice_id, NoticeAck.channel == msg.channel,
-            NoticeAck.account_id == msg.sender_id)).scalar_one_or_none()
-        if exists is None:
-            ctx.session.add(NoticeAck(notice_id=notice_id, channel=msg.channel, chat_id=msg.chat_id,
-                                      account_id=msg.sender_id, at=ctx.now))
+        notice_store.add_ack(ctx.session, int(ref.split(":", 1)[1]), channel=msg.channel, chat_id=msg.chat_id,
+                             account_id=msg.sender_id, at=ctx.now)
         return True
 
 
 # -- the job ---------------------------------------------------------------------------------
-def _locked(query, session):  # noqa: ANN001, ANN202
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
 def fan_out_scheduled(ctx: Context, limit: int) -> int:
     """Scheduled notices whose time has come go out (the state change and the rows commit together)."""
-    due = list(ctx.session.execute(_locked(select(Notice).where(
-        Notice.status == NoticeStatus.SCHEDULED, Notice.scheduled_at <= ctx.now).order_by(Notice.id).limit(limit),
-        ctx.session)).scalars())
+    due = notice_store.due_scheduled(ctx.session, ctx.now, limit)
     for row in due:
         fan_out(ctx, row)
     return len(due)
@@ -272,9 +223,7 @@ def _reason(error: str | None) -> str:
 
 def report_finished(ctx: Context, limit: int) -> int:
     """Notices with nothing left to send: the sender hears how it went, once."""
-    pending = select(Outbox.id).where(Outbox.notice_id == Notice.id, Outbox.status == OutboxStatus.PENDING).exists()
-    done = list(ctx.session.execute(_locked(select(Notice).where(
-        Notice.status == NoticeStatus.SENDING, ~pending).order_by(Notice.id).limit(limit), ctx.session)).scalars())
+    done = notice_store.finished_sending(ctx.session, limit)
     for row in done:
         row.status, row.reported_at = NoticeStatus.DONE, ctx.now
         ctx.session.add(row)
@@ -283,13 +232,11 @@ def report_finished(ctx: Context, limit: int) -> int:
             where = person_chat(ctx, ctx.roster.people[row.sender_id])
         if where is None:
             continue  # sent from the command line: `gridbot notice status` shows it
-        counts = progress(ctx.session, row.id)
+        counts = notice_store.progress(ctx.session, row.id)
         text = texts.NOTICE_REPORT.format(id=row.id, excerpt=excerpt(row.text, 20), total=row.chats,
                                           sent=counts["sent"], failed=counts["failed"])
-        failures = list(ctx.session.execute(select(Outbox.channel, Outbox.chat_id, Outbox.error).where(
-            Outbox.notice_id == row.id, Outbox.status == OutboxStatus.FAILED).order_by(Outbox.id)
-            .limit(FAILED_LINES)))
-        units = {(c, chat): unit for c, chat, unit in chats_of(ctx, row.unit_ids)}
+        failures = notice_store.failures(ctx.session, row.id, FAILED_LINES)
+        units = {(c, chat): unit for c, chat, unit in unit_chats(ctx, row.unit_ids)}
         for channel, chat_id, error in failures:
             text += texts.NOTICE_FAILED_LINE.format(unit=unit_name(ctx, units.get((channel, chat_id), chat_id)),
                                                     channel=channel, reason=_reason(error))

@@ -169,11 +169,23 @@ def person_chat(ctx: Context, person: PersonInfo) -> tuple[str, str] | None:
     return fallback
 
 
+def unit_chats(ctx: Context, unit_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(channel, chat, unit) of every group of these units on every enabled channel, once each."""
+    channels = enabled_channels(ctx.config)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for unit_id in unit_ids:
+        for channel in channels:
+            for chat in ctx.roster.chats_of(unit_id, channel):
+                if (channel, chat.chat_id) not in seen:
+                    seen.add((channel, chat.chat_id))
+                    out.append((channel, chat.chat_id, unit_id))
+    return out
+
+
 def subtree_chats(ctx: Context, unit_id: str) -> list[tuple[str, str]]:
     """Every group of a unit and of the units below it, on every enabled channel."""
-    channels = enabled_channels(ctx.config)
-    return [(chat.channel, chat.chat_id) for unit in ctx.roster.subtree(unit_id) for channel in channels
-            for chat in ctx.roster.chats_of(unit, channel)]
+    return [(channel, chat_id) for channel, chat_id, _ in unit_chats(ctx, ctx.roster.subtree(unit_id))]
 
 
 def local_date(ctx: Context, value: datetime) -> str:

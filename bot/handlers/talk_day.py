@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from ..delivery import PRIORITY_NOTICE
 from ..messages import MessageBuilder
+from ..storage import outbox as outbox_store
 from ..storage import reminders, talk_topics
 from ..storage.models import TalkTopic, TopicStatus
-from ..talk_calendar import TalkDay, around, holding_unit, latest_talk_day, next_talk_day, talk_day_units
+from ..talk_calendar import (TalkDay, around, holding_unit, host_of, latest_talk_day, next_talk_day,
+                             talk_day_units)
 from . import lifecycle, texts
 from .actors import is_leader
 from .base import Context, HandlerContext
@@ -191,7 +193,7 @@ class TalkDayReplies:
         msg = ctx.message
         if not msg.reply_to_message_id or msg.is_button or ctx.chat is None or not msg.text.strip():
             return False
-        ref = talk_topics.ref_of_bot_message(ctx.session, msg.channel, msg.chat_id, msg.reply_to_message_id)
+        ref = outbox_store.ref_of_bot_message(ctx.session, msg.channel, msg.chat_id, msg.reply_to_message_id)
         if not ref or not ref.startswith("talk_day:"):
             return False
         _, unit_id, _month = ref.split(":", 2)
@@ -252,9 +254,7 @@ def _topic(inv: "Invocation") -> tuple[TalkTopic, str] | None:
         return None
     person = inv.actor.person
     unit = ctx.roster.units.get(topic.unit_id)
-    host = None
-    if unit is not None:
-        host = latest_talk_day(ctx.config, ctx.roster, ctx.services.calendar, unit, ctx.now).host
+    host = host_of(ctx.config, ctx.roster, unit) if unit is not None else None
     in_line = any(u.id == person.unit_id for u in ctx.roster.chain(topic.unit_id))
     if not ((host is not None and host.id == person.id) or (in_line and is_leader(ctx, person))):
         inv.say(texts.TALK_NOT_HOST.format(id=topic.id, unit=unit_name(ctx, topic.unit_id)))

@@ -35,7 +35,8 @@ def _visit(inv: "Invocation", kind: VisitKind) -> None:
         inv.say(texts.VISIT_NEED_HOUSEHOLD.format(usage=inv.parsed.spec.usage))
         return
     key, note = match.group(1), inv.parsed.args[match.end():].strip()
-    found = household_store.find(ctx.session, key, unit_ids=ctx.roster.subtree(person.unit_id), person_id=person.id)
+    mine = ctx.roster.subtree(person.unit_id)
+    found = household_store.find(ctx.session, key, unit_ids=mine, person_id=person.id)
     if not found:
         inv.say(texts.VISIT_NOT_FOUND.format(key=key))
         return
@@ -44,7 +45,7 @@ def _visit(inv: "Invocation", kind: VisitKind) -> None:
             f"{h.id}（{h.address or h.name}）" for h in found)))
         return
     household = found[0]
-    if household.linked_person_id != person.id and household.unit_id not in ctx.roster.subtree(person.unit_id):
+    if household.linked_person_id != person.id and household.unit_id not in mine:
         inv.say(texts.VISIT_NOT_YOURS.format(name=household.name))
         return
     household_store.record_visit(ctx.session, household, person_id=person.id, kind=kind, at=ctx.now,

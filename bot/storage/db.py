@@ -148,3 +148,11 @@ def head_revision() -> str:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def skip_locked(query, session: Session):  # noqa: ANN001, ANN201
+    """Rows another replica (or a command) holds are left to it (PostgreSQL ``FOR UPDATE SKIP
+    LOCKED``); SQLite serialises writers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

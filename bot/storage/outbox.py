@@ -22,6 +22,13 @@ def enqueue_many(session: Session, rows: list[dict]) -> None:
     session.execute(insert(Outbox.__table__), rows)
 
 
+def ref_of_bot_message(session: Session, channel: str, chat_id: str, platform_message_id: str) -> str | None:
+    """What a bot message was about (``Outbox.ref``), so a reply to it can be understood."""
+    return session.execute(select(Outbox.ref).where(
+        Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.platform_message_id == platform_message_id,
+        Outbox.ref.is_not(None)).order_by(Outbox.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def due_rows(session: Session, channel: str, now: datetime, limit: int = 500) -> list[tuple[int, str]]:
     """(id, chat_id) of pending rows whose time has come and that no live sender holds, best first."""
     return [(row_id, chat_id) for row_id, chat_id in session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Outbox, TalkTopic, TopicStatus
+from .models import TalkTopic, TopicStatus
 
 
 def add(session: Session, topic: TalkTopic) -> TalkTopic:
@@ -29,10 +29,3 @@ def of_day(session: Session, unit_id: str, month: str, limit: int) -> tuple[list
 
 def get_for_update(session: Session, topic_id: int) -> TalkTopic | None:
     return session.execute(select(TalkTopic).where(TalkTopic.id == topic_id).with_for_update()).scalar_one_or_none()
-
-
-def ref_of_bot_message(session: Session, channel: str, chat_id: str, platform_message_id: str) -> str | None:
-    """What a bot message was about (``Outbox.ref``), so a reply to it can be understood."""
-    return session.execute(select(Outbox.ref).where(
-        Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.platform_message_id == platform_message_id,
-        Outbox.ref.is_not(None)).order_by(Outbox.id.desc()).limit(1)).scalar_one_or_none()

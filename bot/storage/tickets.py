@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..workflow import Status
+from .db import skip_locked
 from .models import (OPEN_STATUSES, EventKind, FollowUp, Outbox, SlaStage, Ticket, TicketEvent,
                      TicketReporter)
 
@@ -208,13 +209,6 @@ def type_corrections(session: Session) -> list[tuple[str, str, str]]:
 
 
 # -- supervision ---------------------------------------------------------------------------
-def _skip_locked(query, session: Session):  # noqa: ANN001, ANN202
-    # Another replica's check (or a command) holding a ticket: leave it to them.
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
 # Columns supervision needs to remind about a ticket (read without ORM objects: thousands at a time).
 REMIND_COLUMNS = (Ticket.id, Ticket.type, Ticket.text, Ticket.status, Ticket.urgent, Ticket.assignee_id,
                   Ticket.level_unit_id, Ticket.channel, Ticket.next_due_at)
@@ -228,7 +222,7 @@ def overdue_to_remind(session: Session, now: datetime, limit: int) -> list[Any]:
     query = (select(*REMIND_COLUMNS).where(
         Ticket.sla_stage == SlaStage.ON_TIME, Ticket.next_due_at.is_not(None), Ticket.next_due_at < now)
         .order_by(Ticket.level_unit_id, Ticket.id).limit(limit))
-    return list(session.execute(_skip_locked(query, session)).all())
+    return list(session.execute(skip_locked(query, session)).all())
 
 
 def mark_reminded(session: Session, escalate_at: dict[int, datetime | None]) -> None:
@@ -254,13 +248,13 @@ def overdue_to_escalate(session: Session, now: datetime, limit: int) -> list[Tic
     # Only open tickets are ever REMINDED (any transition resets the stage); see overdue_to_remind.
     query = (select(Ticket).where(Ticket.sla_stage == SlaStage.REMINDED, Ticket.sla_escalate_at < now)
              .order_by(Ticket.level_unit_id, Ticket.id).limit(limit))
-    return list(session.execute(_skip_locked(query, session)).scalars())
+    return list(session.execute(skip_locked(query, session)).scalars())
 
 
 def rating_expired(session: Session, now: datetime, limit: int) -> list[Ticket]:
     query = (select(Ticket).where(Ticket.status == Status.RESOLVED, Ticket.rating_due_at < now)
              .order_by(Ticket.status, Ticket.rating_due_at).limit(limit))
-    return list(session.execute(_skip_locked(query, session)).scalars())
+    return list(session.execute(skip_locked(query, session)).scalars())
 
 
 # -- follow-ups for the daily digest ----------------------------------------------------
