@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -25,8 +26,10 @@ from .handlers import HandlerContext, Router, Services, build_router
 from .handlers.base import Context
 from .messages import IncomingMessage
 from .nlp import Classifier
+from .nlp.model import TextModel
 from .roster import load_roster
 from .scheduler import JOBS, JobScheduler, Step
+from .storage import examples as example_store
 from .storage import inbox as inbox_store
 from .storage import roster_store
 from .storage import tickets as ticket_store
@@ -87,6 +90,8 @@ class GridBot:
         self.roster_cache = RosterCache()
         self._inbox_wake = asyncio.Event()
         self._inbox_task: asyncio.Task | None = None
+        self._model_task: asyncio.Task | None = None
+        self.model_id: int | None = None  # the installed classifier model in use (None: the shipped one)
         self._runner: web.AppRunner | None = None
         self._stopping = False
         self.http_port: int | None = None
@@ -96,8 +101,10 @@ class GridBot:
         upgrade(self.engine)
 
     def prepare_database(self) -> None:
-        """Migrate the schema and import the configured roster (idempotent)."""
+        """Migrate the schema, load the installed classifier model, import the configured roster
+        (idempotent)."""
         self.migrate()
+        self.refresh_classifier()
         if self.config.roster_path is not None:
             roster = load_roster(self.config.roster_path, request_types=set(self.config.request_types))
             for warning in roster.warnings:
@@ -105,6 +112,38 @@ class GridBot:
             result = self.db.run_sync(roster_store.import_roster, roster)
             log.info("roster %s: %d units, %d people, %d chats", self.config.roster_path,
                      result.units, result.people, result.chats)
+
+    def refresh_classifier(self) -> bool:
+        """Use the newest model installed by ``gridbot train``, if it is not the one in use.
+        A model that cannot be read is logged and skipped: the bot keeps the one it has."""
+        def newer(session: Session) -> tuple[int | None, bytes | None]:
+            model_id = example_store.latest_model_id(session)
+            if model_id is None or model_id == self.model_id:
+                return None, None
+            return model_id, example_store.model(session, model_id).data
+
+        model_id, data = self.db.run_sync(newer)
+        if model_id is None:
+            return False
+        try:
+            classifier = Classifier.from_config(self.config, model=TextModel.from_bytes(data))
+        except (ValueError, KeyError, OSError) as exc:
+            log.error("classifier model #%s cannot be used (%s); keeping the current one", model_id, exc)
+            self.model_id = model_id
+            return False
+        self.services = replace(self.services, classifier=classifier)
+        self.model_id = model_id
+        log.info("classifier model #%s in use", model_id)
+        return True
+
+    async def _model_loop(self) -> None:
+        interval = self.config.classifier.reload_check_seconds
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.refresh_classifier)
+            except Exception:  # the database may be briefly away; try again next time
+                log.exception("looking for a new classifier model failed")
 
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
@@ -122,6 +161,7 @@ class GridBot:
         sockets = getattr(site._server, "sockets", None) or []  # noqa: SLF001  (port 0 = pick one)
         self.http_port = sockets[0].getsockname()[1] if sockets else self.config.http.port
         self._inbox_task = asyncio.create_task(self._inbox_loop(), name="inbox")
+        self._model_task = asyncio.create_task(self._model_loop(), name="classifier-model")
         for sender in self.senders.values():
             await sender.recover()
             sender.start()
@@ -135,6 +175,8 @@ class GridBot:
     async def stop(self) -> None:
         """Stop receiving, finish the update being handled, let in-flight sends land, then close."""
         self._stopping = True
+        if self._model_task is not None:
+            self._model_task.cancel()
         if self.jobs is not None:
             await self.jobs.stop()
         for channel in self.channels.values():

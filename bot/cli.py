@@ -42,22 +42,112 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from .learning import current_model
     from .nlp import Classifier
 
     config = _load(args)
-    classifier = Classifier.from_config(config)
+    model = None
+    if not args.shipped:
+        bot = _offline_bot(config)
+        try:
+            model = current_model(bot.db)[1]
+        finally:
+            bot.engine.dispose()
+    classifier = Classifier.from_config(config, model=model)
     out = sys.stdout
     for line in sys.stdin:
         text = line.rstrip("\r\n")
-        result = classifier.classify(text)
-        record = {"text": text, "type": result.type or "none", "name": result.name,
-                  "confidence": round(result.confidence, 4), "urgent": result.urgent}
         if args.explain:
-            record["tokens"] = list(result.tokens)
-            record["matched"] = list(result.matched)
-            record["scores"] = {k: round(v, 4) for k, v in result.scores.items()}
+            record = {"input": text, **classifier.explain(text)}
+        else:
+            result = classifier.classify(text)
+            record = {"text": text, "type": result.type or "none", "name": result.name,
+                      "confidence": round(result.confidence, 4), "urgent": result.urgent}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
+    return 0
+
+
+def _print_evaluation(title: str, evaluation, names: dict[str, str]) -> None:  # noqa: ANN001
+    from .nlp.evaluation import format_report
+
+    print(title)
+    print(format_report(evaluation.report, names=names))
+    u = evaluation.urgency
+    if u.urgent or u.calm:
+        print(f"urgent: recall {u.recall:.3f} ({u.found}/{u.urgent}), false alarms {u.false_rate:.3%} "
+              f"({u.false_alarms}/{u.calm})")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .learning import current_model, evaluate, labels_of
+    from .nlp import Classifier
+    from .nlp.labelled import CorpusError, parse_tsv
+
+    config = _load(args)
+    path = Path(args.file)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"FILE {path}: cannot be read as UTF-8 text ({exc})") from exc
+    try:
+        examples = parse_tsv(lines, labels=labels_of(config), source=str(path))
+    except CorpusError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not examples:
+        raise ConfigError(f"FILE {path}: no labelled lines (expected label<TAB>text)")
+    model, which = None, "shipped model"
+    if not args.shipped:
+        bot = _offline_bot(config)
+        try:
+            model_id, model = current_model(bot.db)
+        finally:
+            bot.engine.dispose()
+        which = f"installed model #{model_id}" if model_id is not None else which
+    evaluation = evaluate(Classifier.from_config(config, model=model), examples)
+    names = {key: f"{rt.name}({key})" for key, rt in config.request_types.items()}
+    _print_evaluation(f"{path}: {len(examples)} messages, {which}", evaluation, names)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .clock import Clock
+    from .learning import fit_classifier_model, retrain
+    from .nlp.labelled import shipped
+
+    config = _load(args)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    names = {key: f"{rt.name}({key})" for key, rt in config.request_types.items()}
+    if args.output:
+        # Developers: rebuild the shipped model (bot/nlp/model.npz) from the corpus alone.
+        model = fit_classifier_model(config, shipped("train"), folds=args.folds)
+        Path(args.output).write_bytes(model.to_bytes())
+        print(f"wrote {args.output}: {model.meta['features']} features, threshold {model.threshold}, "
+              f"cross-validated macro-F1 {model.meta.get('cv_macro_f1')}")
+        return 0
+    bot = _offline_bot(config)
+    try:
+        outcome = retrain(config, bot.db, Clock().now(), install=not args.dry_run, min_gain=args.min_gain,
+                          folds=args.folds)
+    finally:
+        bot.engine.dispose()
+    db_total = sum(outcome.database_examples.values())
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(outcome.database_examples.items())) or "none yet"
+    print(f"trained on {outcome.corpus_examples} corpus examples + {db_total} from the database ({sources}); "
+          f"{outcome.replaced} corpus line(s) overridden")
+    for label, n in sorted(outcome.skipped.items()):
+        print(f"  skipped {n} example(s) labelled {label!r}: no longer a request type in the config")
+    before, after = outcome.before.report, outcome.after.report
+    _print_evaluation("before (model in use), on the shipped test split:", outcome.before, names)
+    _print_evaluation("after (retrained), on the same test split:", outcome.after, names)
+    print(f"macro-F1 {before.macro_f1:.4f} -> {after.macro_f1:.4f}")
+    if outcome.installed_id is not None:
+        print(f"installed as model #{outcome.installed_id}; running bots switch to it within "
+              f"{config.classifier.reload_check_seconds:g} s")
+    elif args.dry_run:
+        print("dry run: nothing installed")
+    else:
+        print("not installed: the retrained model is worse than the one in use")
     return 0
 
 
@@ -292,8 +382,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = with_config(sub.add_parser(
         "classify", help="classify UTF-8 lines from stdin; one JSON object per line on stdout"))
-    classify.add_argument("--explain", action="store_true", help="add tokens, matched words and scores")
+    classify.add_argument("--explain", action="store_true",
+                          help="add the tokens, words and features that decided, and the probabilities")
+    classify.add_argument("--shipped", action="store_true", help="use the shipped model, not the installed one")
     classify.set_defaults(func=cmd_classify)
+
+    evaluate = with_config(sub.add_parser(
+        "eval", help="score the classifier on a TSV file of label<TAB>text (or label<TAB>urgent<TAB>text)"))
+    evaluate.add_argument("file", help="UTF-8 TSV; labels are type keys, type names or none/非诉求; header optional")
+    evaluate.add_argument("--shipped", action="store_true", help="score the shipped model, not the installed one")
+    evaluate.set_defaults(func=cmd_eval)
+
+    train = with_config(sub.add_parser(
+        "train", help="retrain the classifier on the corpus plus corrections made in chat; install it if not worse"))
+    train.add_argument("--dry-run", action="store_true", help="report before/after scores, install nothing")
+    train.add_argument("--min-gain", type=float, default=0.0,
+                       help="install only if macro-F1 improves by at least this much (default 0: not worse)")
+    train.add_argument("--folds", type=int, default=5, choices=range(2, 11), metavar="{2..10}",
+                       help="cross-validation folds for calibration (default 5; fewer is faster)")
+    train.add_argument("--output", help="developers: train on the shipped corpus only and write the model file "
+                                        "(e.g. bot/nlp/model.npz); the database is not touched")
+    train.set_defaults(func=cmd_train)
 
     roster = sub.add_parser("roster", help="roster commands")
     roster_sub = roster.add_subparsers(dest="roster_command", required=True)

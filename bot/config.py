@@ -87,13 +87,31 @@ class ChannelsConfig(_Section):
 class IntakeConfig(_Section):
     mode: Literal["auto", "mention"] = "auto"
     merge_window_minutes: float = Field(30, ge=0)
-    min_confidence: float = Field(0.35, ge=0, le=1)
+    # Request threshold on the model's p(request); None: the threshold calibrated at training time.
+    min_confidence: float | None = Field(None, ge=0, le=1)
     max_text_chars: int = Field(2000, ge=50)
     # Another resident's report of the same problem (same grid, same type, similar words)
     # within this window is linked to the open ticket instead of opening a new one.
     duplicate_window_hours: float = Field(72, ge=0)
     # Similarity (0..1) from which two reports are the same problem; None: the built-in default.
     duplicate_similarity: float | None = Field(None, gt=0, le=1)
+
+
+class ClassifierConfig(_Section):
+    """The learned classifier (docs/classifier.md)."""
+
+    # Multiplies the model's learned weight of configured keywords: >1 lets keywords decide more.
+    keyword_weight: float = Field(1.0, ge=0, le=10)
+    # How often a running bot looks for a model installed by `gridbot train` (any replica).
+    reload_check_seconds: float = Field(60, ge=5, le=86400)
+    # p(request) a message needs when no configured keyword (or synonym) and no emergency rule
+    # matches it; None: the calibrated threshold like any message. Higher: fewer false tickets on
+    # chatter, more missed requests (docs/classifier.md has the measured trade-off).
+    no_keyword_threshold: float | None = Field(0.9, ge=0, le=1)
+    # A ticket rejected (驳回) with one of these in the reason was no request at all: it becomes a
+    # "not a request" example for `gridbot train`.
+    not_request_words: list[str] = Field(default_factory=lambda: ["非诉求", "不是诉求", "闲聊", "误报", "误识别",
+                                                                   "不是问题", "不是反映问题"])
 
 
 class RequestTypeConfig(_Section):
@@ -310,6 +328,7 @@ class Config(_Section):
     intake: IntakeConfig = IntakeConfig()
     channels: ChannelsConfig = ChannelsConfig()
     request_types: dict[str, RequestTypeConfig]
+    classifier: ClassifierConfig = ClassifierConfig()
     urgent: UrgentConfig = UrgentConfig()
     sla: SlaConfig = SlaConfig()
     feedback: FeedbackConfig = FeedbackConfig()

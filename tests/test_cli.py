@@ -60,7 +60,7 @@ def test_classify_explain_and_custom_types(tmp_path: Path):
     record = json.loads(proc.stdout)
     assert (record["type"], record["name"]) == ("parking", "停车问题")
     assert "停车" in record["matched"] or "车位" in record["matched"]
-    assert set(record["scores"]) == {"parking", "repair"}
+    assert set(record["keyword_scores"]) == {"parking", "repair"} and record["type_evidence"]
 
 
 def test_errors_go_to_stderr_with_nonzero_exit(tmp_path: Path):

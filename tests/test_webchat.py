@@ -100,7 +100,7 @@ async def test_request_gets_ticket_and_mention(web_bot):
 
 @pytest.mark.parametrize("text, expected_type, expected_person", [
     ("3号楼电梯又坏了，老人下不了楼", "repair", "zhang-wangge"),  # grid worker who handles repair
-    ("我家老人独居，生活很困难，能不能申请低保", "assistance", "lin-wangge"),  # the other one, by `handles`
+    ("我家老人独居，瘫在床上没人照顾，生活很困难", "assistance", "lin-wangge"),  # the other one, by `handles`
     ("楼上楼下因为漏水的事吵起来了，谁也不让谁", "dispute", "xu-tiaojie"),  # mediator: none in grid, up to 社区
     ("最近小区里电动车电瓶老是被偷", "security", "ma-jingwu"),  # police at the community level
 ])

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..messages import MessageBuilder
+from ..nlp.model import NONE_LABEL
+from ..storage import examples as example_store
 from ..storage import tickets as ticket_store
 from ..storage.models import EventKind, Satisfaction, SlaStage, Ticket
 from ..storage.roster_index import PersonInfo, UnitInfo
@@ -381,6 +383,10 @@ def reject(ctx: Context, ticket: Ticket, actor: Actor, reason: str) -> None:
     ticket.result_note = reason[:STORED_NOTE_CHARS]
     _restart_clock(ticket)
     ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=actor.key, kind=EventKind.REJECTED, note=reason)
+    if any(word in reason for word in ctx.config.classifier.not_request_words):
+        # "不是诉求" / "闲聊": the classifier should not have opened it; a lesson for `gridbot train`.
+        example_store.record(ctx.session, ticket_id=ticket.id, text=ticket.text, label=NONE_LABEL,
+                             source=example_store.REJECTED, at=ctx.now)
     notices = Notices(ticket.id)
     for (channel, chat_id), reporters in reporter_chats(_reporters(ctx, ticket)):
         line = mention_reporters(notices.to(channel, chat_id), reporters)
@@ -399,6 +405,9 @@ def close(ctx: Context, ticket: Ticket, actor: Actor, satisfaction: Satisfaction
     _restart_clock(ticket)
     ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=actor.key, kind=EventKind.CLOSED,
                            data={"satisfaction": str(satisfaction)})
+    # Closed with its final type: a labelled example for `gridbot train`.
+    example_store.record(ctx.session, ticket_id=ticket.id, text=ticket.text, label=ticket.type,
+                         source=example_store.CLOSED, at=ctx.now)
 
 
 __all__ = ["Deadlines", "Escalation", "NoHigherLevel", "TransitionRefused", "accept", "close", "deadlines",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..messages import MessageBuilder
+from ..storage import examples as example_store
 from ..storage import tickets as ticket_store
 from ..storage.models import EventKind
 from ..storage.roster_index import PersonInfo
@@ -211,6 +212,8 @@ def settype(inv: "Invocation") -> None:
     ticket.updated_at = ctx.now
     ticket_store.add_event(ctx.session, ticket, at=ctx.now, actor=inv.actor.key, kind=EventKind.TYPE_CHANGED,
                            data={"from": old, "to": key, "confidence": ticket.confidence})
+    example_store.record(ctx.session, ticket_id=ticket.id, text=ticket.text, label=key,
+                         source=example_store.CORRECTION, at=ctx.now)
     reply = MessageBuilder().text(texts.TYPE_CHANGED.format(number=ticket.id, old=type_name(ctx, old), new=types[key].name))
     if ticket.status == "new" and ticket.level_unit_id == ticket.unit_id:
         # Not yet taken: the corrected type's handler gets it (a dispute goes to the mediator).

@@ -1,7 +1,9 @@
 """Natural-language processing for resident messages: pure functions, no I/O.
 
-``normalize_text`` -> ``segment`` -> ``Classifier.classify``; see classifier.py
-for the scoring formula and urgency.py for the emergency guards.
+``normalize_text`` -> ``segment`` -> ``Classifier.classify``: keyword evidence
+(keywords.py) and the learned model (model.py, trained by training.py on the
+corpus in corpus/) decide; urgency.py holds the emergency rules. See
+docs/classifier.md.
 """
 
 from .classifier import MAX_ANALYSED_CHARS, Classification, Classifier, TypeSpec

@@ -1,9 +1,5 @@
 """Request classification: is a chat message a request, of which type, is it urgent?
 
-Keyword scoring, no trained model. The types and their keywords come from the
-configuration (they can be renamed, added or removed); everything built in is
-type-independent (lexicon.py, synonyms.txt).
-
 Pipeline
 --------
 1. ``normalize_text`` (NFKC, traditional -> simplified, emoji and placeholders
@@ -13,60 +9,32 @@ Pipeline
 2. Not a request, at once: no letter, digit or CJK character left; a message
    made only of chit-chat words (收到, 好的, 谢谢, 大家早上好, 哈哈哈); a
    broadcast (【停水通知】..., 温馨提示:..., 接镇里通知...).
-3. jieba tokens (domain dictionary plus every configured keyword); token
-   boundaries tell a word hit (路灯 as a word) from a substring hit (偷 inside
-   偷偷摸摸).
-4. One pass finds every keyword, synonym of a keyword (synonyms.txt), request
-   cue and chit-chat cue (colloquial 啦/喽/嘞/咯 read as 了); a keyword strictly
-   inside a longer matched keyword is dropped (垃圾 inside 垃圾桶).
+3. jieba tokens (domain dictionary plus every configured keyword).
+4. Keyword evidence (keywords.py): per-type scores of the configured keywords,
+   request cues, chit-chat cues.
+5. The learned model (model.py) on word, word-pair and character n-gram
+   features plus that evidence: the request head gives ``p(request)``, the
+   type head the type. The message is a request when ``p(request) >=
+   threshold`` (calibrated at training time; ``intake.min_confidence``
+   overrides it). A message that no configured keyword (or synonym) matches
+   must reach the stricter ``no_keyword_threshold`` (config
+   ``classifier.no_keyword_threshold``, 0.9): the corpus cannot show the model
+   every kind of chatter, and talk outside the grid's topics rarely deserves a
+   ticket.
+6. Urgency is decided independently of the type: the urgent head's
+   ``p(urgent) >= urgent_threshold`` (calibrated), or an emergency rule
+   (urgency.py) fired and the head does not call it a figure of speech
+   (``p(urgent) >= 0.25``); never when the rules found emergency words and
+   ruled every one out (没有着火, 消防演练, 上次着火, 救命稻草). An urgent
+   message is always a request: its type is the type head's choice when that
+   has probability >= 0.5, else ``urgent_default_type``.
 
-Scores (evidence units)
------------------------
-Type score ``S_t`` = sum over the distinct keywords of type t found, of
-``w(len) * a * syn * spec``:
+A type the model was not trained on (added in config.yaml) is chosen only on
+its keywords; until ``gridbot train`` has learned it, a message with none of
+its keywords is not given that type.
 
-- ``w`` = 0.35 for one character, 1.0 for two, 1.25 for three, 1.5 for four or
-  more: one common character (臭, 偷, 坑) never decides alone, a specific phrase
-  (飞线充电, 高空抛物) counts more than an object word (路灯);
-- ``a`` = 1 when the hit starts and ends on token boundaries, else 0.3 (one
-  character), 0.5 (two) or 0.8 (longer);
-- ``syn`` = 1 for a configured keyword, 0.8 for a word that shares a line of
-  synonyms.txt with one (synonyms and words of the same kind: 返臭 for 臭,
-  扶手 for 健身器材); a configured keyword thus widens to its whole line;
-- ``spec`` = specificity from the word's frequency in jieba's general
-  dictionary, like an IDF: ``clamp(1.3 - 0.15 * log10(freq), 0.7, 1.15)``, so
-  everyday words (老人, 困难, 建议) count less than rare ones (井盖, 化粪池).
-
-Request cues ``R`` (坏了, 没人管, 反映, 请问, 好几天, 太…了, 说了也不听, ...;
-strong 0.8, medium 0.5, weak 0.3, each distinct cue once; one-character cues
-only as whole tokens; a cue that is also a matched keyword counts half):
-``R = min(1.5, strong + medium + min(0.6, weak))``.
-Chit-chat cues ``C`` (adverts and prices 1.5, small talk and personal gadgets
-0.8, notice words 0.5, weather 0.4, activity words 0.3; each distinct cue once;
-none inside a longer keyword or cue, so 通知 in 也没个通知 does not count):
-``C = min(3, sum)``.
-
-With ``b`` the best type, ``O`` the other types' total and ``L`` = 0.35 when the
-only evidence is one keyword (a topic, not yet a report), else 0::
-
-    z          = S_b + 0.3 * min(1, O) + R - C - L
-    p          = 1 / (1 + exp(-2 * (z - 1.6)))          # "this is a request"
-    share      = S_b / (S_b + S_second)                 # 0.5 (tie) .. 1 (clear)
-    confidence = p * (0.55 + 0.45 * share)
-
-The message is a request of type ``b`` when ``S_b > 0`` and ``confidence >=
-min_confidence``; at the default 0.35 that is ``z`` >= ~1.3 for a clear type:
-an object word plus a problem cue (路灯 + 坏了), two keywords, or one long
-specific keyword. Otherwise the type is None and the returned confidence is
-``1 - confidence`` (the confidence that it is not a request).
-
-Urgency (urgency.py) is decided independently. An urgent message is always a
-request: its type is the best type when ``S_b >= 1`` (a whole keyword), else
-``urgent_default_type`` (the first configured type if that is not one); its
-confidence is at least 0.8.
-
-Ties between types go to more whole-token hits, then the earlier first hit,
-then configuration order.
+``confidence`` is ``p(request) * p(type)`` for a request (at least 0.8 when
+urgent) and ``1 - p(request)`` otherwise.
 """
 
 from __future__ import annotations
@@ -75,12 +43,19 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import lexicon
-from .matcher import LiteralMatcher, drop_contained
+from .features import describe, term_counts
+from .keywords import Evidence, KeywordScorer
+from .model import EVIDENCE, NONE_LABEL, TextModel
 from .normalize import normalize_text
-from .segmentation import add_words, base_frequency, tokenize
+from .segmentation import tokenize
+from .training import Prepared
 from .urgency import UrgencyDetector
 
 if TYPE_CHECKING:
@@ -91,36 +66,19 @@ MAX_ANALYSED_CHARS = 500
 # Raw characters normalised at most: normalisation only shortens text (emoji,
 # placeholders, whitespace), so 8x the analysed length is plenty.
 _MAX_RAW_CHARS = 8 * MAX_ANALYSED_CHARS
+DEFAULT_MODEL = "model.npz"
 
-_LENGTH_WEIGHT = {1: 0.35, 2: 1.0, 3: 1.25}
-_LONG_WEIGHT = 1.5
-_PARTIAL_FACTOR = {1: 0.3, 2: 0.5}
-_LONG_PARTIAL_FACTOR = 0.8
-_SYNONYM_FACTOR = 0.8
-# Specificity: 1.0 for a word seen ~100 times in jieba's dictionary, 0.85 at 1,000,
-# 0.7 at 10,000 and above (建议, 组织), at most 1.15 for words it does not know.
-_SPEC_AT_ONE, _SPEC_SLOPE, _SPEC_MIN, _SPEC_MAX = 1.3, 0.15, 0.7, 1.15
-
-_CUE_CAP = 1.5
-_WEAK_CUE = 0.3 + 1e-9
-_WEAK_CUE_CAP = 0.6
-_OVERLAP_CUE_FACTOR = 0.5
-_CHAT_CAP = 3.0
-_OTHER_TYPES_FACTOR = 0.3
-_LONE_KEYWORD_DISCOUNT = 0.35
-_SLOPE = 2.0
-_MIDPOINT = 1.6
 _URGENT_MIN_CONFIDENCE = 0.8
-_URGENT_OWN_TYPE_SCORE = 1.0
+_URGENT_OWN_TYPE = 0.5
+# An emergency rule (urgency.py) that fired counts unless the urgent head is this sure it is a
+# figure of speech (救命 in a joke): rules know wordings the corpus never showed.
+_RULE_VETO_BELOW = 0.25
 _CHITCHAT_CONFIDENCE = 0.98
-
 _CHITCHAT_MAX_CORE = 40
 _RUN_RE = re.compile(r"(.)\1{2,}")
 _MENTION_RE = re.compile(r"@[^\s@]{1,24}(?:\s+|$)")
 _CONTENT_RE = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 _CORE_STRIP_RE = re.compile(r"[\W_]+")
-_PARTICLES = str.maketrans({"啦": "了", "喽": "了", "嘞": "了", "咯": "了"})
-_HAS_PARTICLE = re.compile("[啦喽嘞咯]")
 
 
 @dataclass(frozen=True)
@@ -139,8 +97,9 @@ class Classification:
     ``text`` is the analysed text (normalised, mentions removed, at most
     MAX_ANALYSED_CHARS characters). ``type`` is None when the message is not a
     request; ``confidence`` is then the confidence that it is not one.
-    ``scores`` has every type key with its raw score; ``matched`` lists the
-    keywords, cues and urgent triggers that decided, in text order.
+    ``scores`` has every type key with its keyword score; ``probabilities``
+    every type key with ``p(request) * p(type)``; ``matched`` lists the
+    keywords, cues and urgent triggers found, in text order.
     """
 
     text: str
@@ -151,82 +110,54 @@ class Classification:
     tokens: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
     matched: tuple[str, ...] = ()
+    request_probability: float = 0.0
+    probabilities: dict[str, float] = field(default_factory=dict)
 
 
-class _Entry:
-    """Everything one matched word means: type keyword(s), request cue, chit-chat cue."""
+@dataclass(frozen=True)
+class _Analysis:
+    analysed: str
+    tokens: tuple[str, ...]              # all jieba tokens, whitespace included
+    shortcut: bool                       # not a request by rule (no content, chit-chat, broadcast)
+    evidence: Evidence | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    triggers: tuple[str, ...] = ()       # emergency words the rules found (urgency.py)
+    ruled_out: bool = False              # emergency words found, every one ruled out by a guard
 
-    __slots__ = ("word", "types", "cue", "chat")
-
-    def __init__(self, word: str) -> None:
-        self.word = word
-        self.types: dict[int, float] = {}  # type index -> weight of a whole-token hit
-        self.cue = 0.0
-        self.chat = 0.0
+    @property
+    def vector(self) -> tuple[float, ...]:
+        return self.evidence.vector(bool(self.triggers)) if self.evidence else (0.0,) * len(EVIDENCE)
 
 
-class Classifier:
-    """Classifies chat messages against configured request types. Thread-safe after construction."""
+@lru_cache(maxsize=1)
+def shipped_model() -> TextModel:
+    """The model trained on the shipped corpus (bot/nlp/model.npz)."""
+    return TextModel.from_bytes(resources.files(__package__).joinpath(DEFAULT_MODEL).read_bytes())
+
+
+class Analyzer:
+    """Text -> what the model reads: normalised text, tokens, keyword evidence, emergency
+    rules, term counts.
+
+    Training (bot/learning.py) and classification share it, so the model is
+    trained on exactly what it later sees. Thread-safe after construction.
+    """
 
     def __init__(self, types: Sequence[TypeSpec], *, urgent_keywords: Sequence[str] = (),
-                 urgent_default_type: str | None = None, min_confidence: float = 0.35,
                  builtin_urgent_patterns: bool = True) -> None:
         if not types:
             raise ValueError("at least one request type is required")
-        keys = [t.key for t in types]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"duplicate request type keys in {keys}")
-        if not 0.0 <= min_confidence <= 1.0:
-            raise ValueError("min_confidence must be within [0, 1]")
-        self.types: tuple[TypeSpec, ...] = tuple(types)
-        self.min_confidence = float(min_confidence)
-        self._index = {t.key: i for i, t in enumerate(self.types)}
-        self.urgent_default_type = urgent_default_type if urgent_default_type in self._index else keys[0]
-
-        groups_of: dict[str, list[frozenset[str]]] = {}
-        for group in lexicon.synonym_groups():
-            for word in group:
-                groups_of.setdefault(word, []).append(group)
-        entries: dict[str, _Entry] = {}
-
-        def entry(word: str) -> _Entry:
-            if word not in entries:
-                entries[word] = _Entry(word)
-            return entries[word]
-
-        direct_words: set[str] = set()
-        for i, spec in enumerate(self.types):
-            direct = [kw for kw in dict.fromkeys(normalize_text(k) for k in spec.keywords) if kw]
-            expanded = {w for kw in direct for g in groups_of.get(kw, ()) for w in g} - set(direct)
-            direct_words.update(direct)
-            for word, factor in [(kw, 1.0) for kw in direct] + [(w, _SYNONYM_FACTOR) for w in sorted(expanded)]:
-                weight = _LENGTH_WEIGHT.get(len(word), _LONG_WEIGHT) * factor * _specificity(base_frequency(word))
-                e = entry(word)
-                e.types[i] = max(e.types.get(i, 0.0), weight)
-        for cue, weight in lexicon.REQUEST_CUES.items():
-            entry(cue).cue = weight
-        for cue, weight in lexicon.CHAT_CUES.items():
-            entry(cue).chat = weight
-        self._matcher: LiteralMatcher[_Entry] = LiteralMatcher(entries)
-        self._cue_patterns = tuple((re.compile(p), w) for p, w in lexicon.REQUEST_CUE_PATTERNS)
-        self._chat_patterns = tuple((re.compile(p), w) for p, w in lexicon.CHAT_CUE_PATTERNS)
-        self._broadcast = re.compile(lexicon.BROADCAST_PATTERN)
         urgent = [normalize_text(k) for k in urgent_keywords]
         self.urgency = UrgencyDetector([k for k in urgent if k], builtin_patterns=builtin_urgent_patterns)
-        # Configured keywords become tokens. Synonyms do not: they are matched as
-        # substrings, and as dictionary words they would split their neighbours (路/灯坏了).
-        add_words(sorted(direct_words | set(self.urgency.keywords)))
+        self.type_count = len(types)
+        self.keywords = KeywordScorer([t.keywords for t in types], extra_tokens=self.urgency.keywords)
+        self._broadcast = re.compile(lexicon.BROADCAST_PATTERN)
 
     @classmethod
-    def from_config(cls, cfg: Config) -> Classifier:
-        """Build from a loaded ``bot.config.Config``."""
-        types = [TypeSpec(key=key, name=rt.name, keywords=tuple(rt.keywords))
-                 for key, rt in cfg.request_types.items()]
-        return cls(types, urgent_keywords=tuple(cfg.urgent.keywords), urgent_default_type=cfg.urgent.default_type,
-                   min_confidence=cfg.intake.min_confidence)
+    def from_config(cls, cfg: Config) -> Analyzer:
+        return cls(types_of(cfg), urgent_keywords=tuple(cfg.urgent.keywords))
 
-    # -- classification ------------------------------------------------------------------------
-    def classify(self, text: str) -> Classification:
+    def analyse(self, text: str) -> _Analysis:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         normalized = normalize_text(text[:_MAX_RAW_CHARS])
@@ -234,134 +165,204 @@ class Classifier:
             normalized = _MENTION_RE.sub(" ", normalized).strip()
         analysed = normalized[:MAX_ANALYSED_CHARS]
         if not _CONTENT_RE.search(analysed):
-            return Classification(analysed, None, None, 1.0, False, (), self._zero_scores(), ())
-        all_tokens = tokenize(analysed)
-        tokens = tuple(t for t in all_tokens if not t.isspace())
+            return _Analysis(analysed, (), True)
+        tokens = tokenize(analysed)
         if _is_chitchat(analysed) or self._broadcast.search(analysed):
-            return Classification(analysed, None, None, _CHITCHAT_CONFIDENCE, False, tokens, self._zero_scores(), ())
+            return _Analysis(analysed, tokens, True)
+        triggers, ruled_out = self.urgency.assess(analysed)
+        return _Analysis(analysed, tokens, False, self.keywords.evidence(analysed, tokens),
+                         term_counts(analysed, tokens), triggers, ruled_out)
 
-        boundaries = {0}
-        offset = 0
-        for token in all_tokens:
-            offset += len(token)
-            boundaries.add(offset)
-        # Colloquial particles read as 了 for matching only (坏啦 -> 坏了); same length, same offsets.
-        matching = analysed.translate(_PARTICLES) if _HAS_PARTICLE.search(analysed) else analysed
-        found = self._matcher.find(matching)
-        type_occ = [o for o in found if o[2].types]
-        cue_occ = [o for o in found if o[2].cue]
+    def prepare(self, text: str) -> Prepared:
+        """A message as training sees it."""
+        a = self.analyse(text)
+        if a.evidence is None:
+            counts = term_counts(a.analysed, a.tokens) if a.tokens else {}
+            return Prepared(counts, a.vector, (0.0,) * self.type_count)
+        return Prepared(a.counts, a.vector, a.evidence.scores)
 
-        # Type scores: each distinct keyword once, at its best hit.
-        n = len(self.types)
-        kept = drop_contained(type_occ)
-        best_hit: dict[tuple[int, str], float] = {}
-        hit_pos: dict[tuple[int, str], int] = {}
-        whole_hits = [0] * n
-        first_hit = [MAX_ANALYSED_CHARS] * n
-        for start, end, e in kept:
-            whole = start in boundaries and end in boundaries
-            factor = 1.0 if whole else _PARTIAL_FACTOR.get(end - start, _LONG_PARTIAL_FACTOR)
-            for idx, weight in e.types.items():
-                key = (idx, e.word)
-                if weight * factor > best_hit.get(key, 0.0):
-                    best_hit[key] = weight * factor
-                if key not in hit_pos:
-                    hit_pos[key] = start
-                if whole:
-                    whole_hits[idx] += 1
-                if start < first_hit[idx]:
-                    first_hit[idx] = start
-        scores = [0.0] * n
-        hits = [0] * n
-        for (idx, _), weight in best_hit.items():
-            scores[idx] += weight
-            hits[idx] += 1
 
-        # Request cues: each distinct cue once.
-        strong_medium = weak = 0.0
-        cue_words: list[tuple[int, str]] = []
-        seen: set[str] = set()
-        for start, end, e in drop_contained(cue_occ):
-            if e.word in seen or (end - start == 1 and not (start in boundaries and end in boundaries)):
-                continue
-            seen.add(e.word)
-            weight = e.cue
-            if any(k[0] <= start and end <= k[1] for k in kept):
-                weight *= _OVERLAP_CUE_FACTOR  # the same characters already count as a keyword
-            if weight <= _WEAK_CUE:
-                weak += weight
-            else:
-                strong_medium += weight
-                cue_words.append((start, e.word))
-        for pattern, weight in self._cue_patterns:
-            m = pattern.search(matching)
-            if m:
-                if weight <= _WEAK_CUE:
-                    weak += weight
-                else:
-                    strong_medium += weight
-                    cue_words.append((m.start(), m.group(0)))
-        cues = min(_CUE_CAP, strong_medium + min(_WEAK_CUE_CAP, weak))
+def types_of(cfg: Config) -> list[TypeSpec]:
+    return [TypeSpec(key=key, name=rt.name, keywords=tuple(rt.keywords)) for key, rt in cfg.request_types.items()]
 
-        # Chit-chat cues: each distinct cue once, none inside a longer keyword or cue.
-        chat_seen: set[str] = set()
-        chat = 0.0
-        for start, end, e in found:
-            if e.chat and e.word not in chat_seen:
-                length = end - start
-                if not any(o[1] - o[0] > length and o[0] <= start and end <= o[1] and (o[2].types or o[2].cue)
-                           for o in found):
-                    chat_seen.add(e.word)
-                    chat += e.chat
-        for pattern, weight in self._chat_patterns:
-            if pattern.search(analysed):
-                chat += weight
-        chat = min(_CHAT_CAP, chat)
 
-        # Decision.
-        order = sorted(range(n), key=lambda i: (-scores[i], -whole_hits[i], first_hit[i], i))
-        best = order[0]
-        s_best = scores[best]
-        s_second = scores[order[1]] if n > 1 else 0.0
-        lone = _LONE_KEYWORD_DISCOUNT if (hits[best] == 1 and cues == 0.0) else 0.0
-        z = s_best + _OTHER_TYPES_FACTOR * min(1.0, sum(scores) - s_best) + cues - chat - lone
-        p_request = 1.0 / (1.0 + math.exp(-_SLOPE * (z - _MIDPOINT)))
-        share = s_best / (s_best + s_second) if s_best > 0 else 0.5
-        confidence = p_request * (0.55 + 0.45 * share)
+class Classifier:
+    """Classifies chat messages against configured request types. Thread-safe after construction."""
 
-        triggers = self.urgency.triggers(analysed)
-        score_map = {t.key: scores[i] for i, t in enumerate(self.types)}
-        if triggers:
-            chosen = best if s_best >= _URGENT_OWN_TYPE_SCORE else self._index[self.urgent_default_type]
-            confidence = max(confidence, _URGENT_MIN_CONFIDENCE)
-        elif s_best > 0 and confidence >= self.min_confidence:
-            chosen = best
+    def __init__(self, types: Sequence[TypeSpec], *, urgent_keywords: Sequence[str] = (),
+                 urgent_default_type: str | None = None, min_confidence: float | None = None,
+                 builtin_urgent_patterns: bool = True, model: TextModel | None = None,
+                 keyword_weight: float = 1.0, no_keyword_threshold: float | None = None) -> None:
+        if not types:
+            raise ValueError("at least one request type is required")
+        keys = [t.key for t in types]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate request type keys in {keys}")
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise ValueError("min_confidence must be within [0, 1]")
+        if keyword_weight < 0:
+            raise ValueError("keyword_weight must be >= 0")
+        self.types: tuple[TypeSpec, ...] = tuple(types)
+        self._index = {t.key: i for i, t in enumerate(self.types)}
+        self._keys = tuple(keys)
+        self.urgent_default_type = urgent_default_type if urgent_default_type in self._index else keys[0]
+        self.analyzer = Analyzer(self.types, urgent_keywords=urgent_keywords,
+                                 builtin_urgent_patterns=builtin_urgent_patterns)
+        self.urgency = self.analyzer.urgency
+        self.source_model = model or shipped_model()
+        self.model = self.source_model.aligned(keys)
+        self.threshold = self.source_model.threshold if min_confidence is None else float(min_confidence)
+        self.min_confidence = self.threshold
+        # A message with no keyword and no emergency rule must be surer than that (None: no stricter).
+        self.no_keyword_threshold = max(self.threshold, no_keyword_threshold or 0.0)
+        self.keyword_weight = float(keyword_weight)
+        head = self.model.types
+        self._kw_factor = head.keyword_weight * self.keyword_weight
+        self._trained = head.trained
+        # Every head in one matrix, one gather and one product per message. Columns: request (2),
+        # urgent (2), types. Rows: the features, then the evidence values (read by the binary
+        # heads), then the per-type keyword scores (the type head's shared keyword weight).
+        binary = [h for h in (self.model.request, self.model.urgent) if h is not None]
+        self._binary = [(2 * i, h.temperature) for i, h in enumerate(binary)]
+        self._offset = 2 * len(binary)
+        features = len(self.model.features)
+        columns = self._offset + len(keys)
+        evidence_rows = np.zeros((len(EVIDENCE), columns), dtype=np.float32)
+        for i, h in enumerate(binary):
+            evidence_rows[:, 2 * i:2 * i + 2] = h.evidence_weights
+        keyword_rows = np.zeros((len(keys), columns), dtype=np.float32)
+        keyword_rows[:, self._offset:] = np.eye(len(keys), dtype=np.float32) * self._kw_factor
+        self._weights = np.ascontiguousarray(np.vstack([
+            np.hstack([h.weights for h in binary + [head]]), evidence_rows, keyword_rows]), dtype=np.float32)
+        self._bias = np.concatenate([h.bias for h in binary + [head]]).astype(np.float64)
+        self._evidence_row = features
+        self._keyword_row = features + len(EVIDENCE)
+        # feature -> (row, idf): one dict lookup per feature of a message.
+        self._lookup = dict(zip(self.model.features, zip(range(features), self.model.idf.astype(np.float64).tolist())))
+
+    @classmethod
+    def from_config(cls, cfg: Config, *, model: TextModel | None = None) -> Classifier:
+        """Build from a loaded ``bot.config.Config`` (the shipped model unless ``model`` is given)."""
+        return cls(types_of(cfg), urgent_keywords=tuple(cfg.urgent.keywords),
+                   urgent_default_type=cfg.urgent.default_type, min_confidence=cfg.intake.min_confidence,
+                   model=model, keyword_weight=cfg.classifier.keyword_weight,
+                   no_keyword_threshold=cfg.classifier.no_keyword_threshold)
+
+    def prepare(self, text: str) -> Prepared:
+        return self.analyzer.prepare(text)
+
+    def classify(self, text: str) -> Classification:
+        a = self.analyzer.analyse(text)
+        if a.shortcut:
+            confidence = 1.0 if not a.tokens else _CHITCHAT_CONFIDENCE
+            return Classification(a.analysed, None, None, confidence, False, _words(a.tokens), self._zero(),
+                                  (), 0.0, self._zero())
+        ev = a.evidence
+        p_request, p_urgent, type_probs = self._probabilities(a)
+        best = max(range(len(type_probs)), key=type_probs.__getitem__)
+        if p_urgent is None:
+            urgent = bool(a.triggers)
+        elif a.ruled_out:
+            urgent = False  # 没有着火, 消防演练, 上次着火, 救命稻草: the guards know better than the corpus
         else:
-            matched = tuple(dict.fromkeys(w for _, w in sorted(cue_words)))
-            return Classification(analysed, None, None, _clamp(1.0 - confidence), False, tokens, score_map, matched)
+            urgent = p_urgent >= self.model.urgent_threshold or (bool(a.triggers) and p_urgent >= _RULE_VETO_BELOW)
+        scores = dict(zip(self._keys, ev.scores))
+        probabilities = dict(zip(self._keys, [p_request * p for p in type_probs]))
+        known = self._trained[best] or ev.scores[best] > 0
+        if urgent:
+            chosen = best if known and type_probs[best] >= _URGENT_OWN_TYPE else self._index[self.urgent_default_type]
+            confidence = max(float(p_request * type_probs[chosen]), _URGENT_MIN_CONFIDENCE)
+        elif known and p_request >= (self.threshold if any(ev.scores) else self.no_keyword_threshold):
+            chosen = best
+            confidence = float(p_request * type_probs[best])
+        else:
+            matched = tuple(dict.fromkeys(w for _, w in ev.cue_words))
+            return Classification(a.analysed, None, None, _clamp(1.0 - p_request), False, _words(a.tokens), scores,
+                                  matched, float(p_request), probabilities)
         spec = self.types[chosen]
-        decided = [(pos, word) for (idx, word), pos in hit_pos.items() if idx == chosen]
-        decided += cue_words
-        decided += [(analysed.find(t), t) for t in triggers]
+        decided = [(pos, word) for idx, pos, word in ev.keyword_positions if idx == chosen]
+        decided += list(ev.cue_words)
+        if urgent:
+            decided += [(a.analysed.find(t), t) for t in a.triggers]
         matched = tuple(dict.fromkeys(w for _, w in sorted(decided)))
-        return Classification(analysed, spec.key, spec.name, _clamp(confidence), bool(triggers), tokens, score_map,
-                              matched)
+        return Classification(a.analysed, spec.key, spec.name, _clamp(confidence), urgent, _words(a.tokens),
+                              scores, matched, float(p_request), probabilities)
 
-    def explain(self, text: str) -> Mapping[str, Any]:
-        """A JSON-friendly view of :meth:`classify` (for logs and the CLI)."""
+    def _probabilities(self, a: _Analysis) -> tuple[float, float | None, list[float]]:
+        """p(request), p(urgent) (None without an urgent head) and the type probabilities."""
+        get = self._lookup.get
+        hits = [(e, n) for name, n in a.counts.items() if (e := get(name)) is not None]
+        rows = [e[0] for e, _ in hits]
+        values = [e[1] if n == 1 else e[1] * (1.0 + math.log(n)) for e, n in hits]
+        if values:
+            scale = 1.0 / math.hypot(*values)
+            values = [v * scale for v in values]
+        for j, v in enumerate(a.vector):
+            if v:
+                rows.append(self._evidence_row + j)
+                values.append(v)
+        for k, v in enumerate(a.evidence.scores):
+            if v:
+                rows.append(self._keyword_row + k)
+                values.append(v)
+        z = (self._bias + np.array(values, dtype=np.float32) @ self._weights[rows]).tolist() if rows \
+            else self._bias.tolist()
+        binary = [1.0 / (1.0 + math.exp((z[c] - z[c + 1]) / t)) for c, t in self._binary]
+        p_request = binary[0] if self.model.request is not None else 1.0
+        p_urgent = binary[-1] if self.model.urgent is not None else None
+        zt = z[self._offset:]
+        top = max(zt)
+        exps = [math.exp(v - top) for v in zt]
+        total = sum(exps)
+        return p_request, p_urgent, [e / total for e in exps]
+
+    # -- explanation ----------------------------------------------------------------------------
+    def explain(self, text: str, *, top: int = 8) -> Mapping[str, Any]:
+        """A JSON-friendly view of :meth:`classify` with the inputs that decided (for the CLI)."""
         result = self.classify(text)
-        return {"text": result.text, "type": result.type, "name": result.name,
-                "confidence": round(result.confidence, 4), "urgent": result.urgent,
-                "tokens": list(result.tokens), "matched": list(result.matched), "scores": dict(result.scores)}
+        out: dict[str, Any] = {
+            "text": result.text, "type": result.type, "name": result.name,
+            "confidence": round(result.confidence, 4), "urgent": result.urgent,
+            "request_probability": round(result.request_probability, 4), "threshold": self.threshold,
+            "tokens": list(result.tokens), "matched": list(result.matched),
+            "keyword_scores": {k: round(v, 3) for k, v in result.scores.items()},
+            "type_probabilities": {k: round(v, 4) for k, v in result.probabilities.items()}}
+        a = self.analyzer.analyse(text)
+        if a.shortcut:
+            out["decided_by"] = "rule: " + ("no words" if not a.tokens else "chit-chat or notice")
+            return out
+        if a.triggers:
+            out["urgent_rules"] = list(a.triggers)
+        idx, values = self.model.vectorise(a.counts)
+        request = self.model.request
+        if request is not None:
+            contrib = [(describe(self.model.features[i]), float(v * (request.weights[i, 1] - request.weights[i, 0])))
+                       for i, v in zip(idx, values)]
+            contrib += [(f"词表 {name}", float(x * (request.evidence_weights[j, 1] - request.evidence_weights[j, 0])))
+                        for j, (name, x) in enumerate(zip(_EVIDENCE_NAMES, a.vector)) if x]
+            key = (lambda c: -c[1]) if result.type is not None else (lambda c: c[1])
+            out["request_evidence"] = [[n, round(v, 3)] for n, v in sorted(contrib, key=key)[:top] if v]
+        if result.type is not None:
+            k = self._index[result.type]
+            head = self.model.types
+            others = [j for j in range(len(self.types)) if j != k]
+            mean_other = head.weights[idx][:, others].mean(axis=1) if others else 0.0
+            contrib = [(describe(self.model.features[i]), float(v * d))
+                       for i, v, d in zip(idx, values, head.weights[idx, k] - mean_other)]
+            if a.evidence.scores[k] and self._kw_factor:
+                contrib.append((f"关键词 {result.type}", self._kw_factor * a.evidence.scores[k]))
+            out["type_evidence"] = [[n, round(v, 3)] for n, v in sorted(contrib, key=lambda c: -c[1])[:top] if v > 0]
+        return out
 
-    def _zero_scores(self) -> dict[str, float]:
+    def _zero(self) -> dict[str, float]:
         return {t.key: 0.0 for t in self.types}
 
 
-def _specificity(frequency: int) -> float:
-    """Keyword factor from its general-language frequency: rare words count more."""
-    value = _SPEC_AT_ONE - _SPEC_SLOPE * math.log10(max(frequency, 1))
-    return min(_SPEC_MAX, max(_SPEC_MIN, value))
+_EVIDENCE_NAMES = ("诉求语气", "闲聊语气", "关键词总分", "孤立关键词", "紧急规则")
+
+
+def _words(tokens: Sequence[str]) -> tuple[str, ...]:
+    return tuple(t for t in tokens if not t.isspace())
 
 
 _CHAT_CHARS = frozenset("".join(lexicon.CHAT_WORDS))
@@ -393,3 +394,6 @@ def _is_chitchat(analysed: str) -> bool:
 
 def _clamp(value: float) -> float:
     return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+__all__ = ["MAX_ANALYSED_CHARS", "NONE_LABEL", "Analyzer", "Classification", "Classifier", "TypeSpec", "shipped_model"]

@@ -63,13 +63,18 @@ class UrgencyDetector:
 
     def triggers(self, text: str) -> tuple[str, ...]:
         """The emergency words that survived every guard; empty = not urgent."""
+        return self.assess(text)[0]
+
+    def assess(self, text: str) -> tuple[tuple[str, ...], bool]:
+        """(surviving triggers, whether emergency words were found and every one was ruled out
+        by a guard: a negation, a drill, a past event, a joke, a harmless compound)."""
         candidates: list[tuple[int, int, str]] = self._keywords.find(text)
         if self._any is not None and self._any.search(text):
             for pattern in self._patterns:
                 for m in pattern.finditer(text):
                     candidates.append((m.start(), m.end(), m.group(0)))
         if not candidates:
-            return ()
+            return (), False
         vetoes = self._vetoes.find(text)
         live: list[tuple[int, int, str]] = []
         for start, end, word in candidates:
@@ -79,14 +84,14 @@ class UrgencyDetector:
                 continue
             live.append((start, end, word))
         if not live:
-            return ()
+            return (), True
         if self._guards.contains_any(text) and not self._alarms.contains_any(text):
-            return ()
+            return (), True
         # Report each place once, by its longest trigger (小孩掉河里, not also 掉河里).
         outer = [t for t in live
                  if not any(o[0] <= t[0] and t[1] <= o[1] and (o[1] - o[0]) > (t[1] - t[0]) for o in live)]
         outer.sort()
-        return tuple(dict.fromkeys(word for _, _, word in outer))
+        return tuple(dict.fromkeys(word for _, _, word in outer)), False
 
     def is_urgent(self, text: str) -> bool:
         return bool(self.triggers(text))

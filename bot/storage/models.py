@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ..workflow import OPEN, Status
@@ -462,3 +462,34 @@ class NoticeAck(SQLModel, table=True):
     chat_id: str = Field(max_length=128)
     account_id: str = Field(max_length=128)
     at: datetime = _ts()
+
+
+class LabelledExample(SQLModel, table=True):
+    """A message with the type people gave it: training data for ``gridbot train``.
+
+    One row per ticket: a type correction (改类型) writes it, closing the ticket
+    sets its final type, a rejection as "not a request" labels it ``none``.
+    """
+
+    __tablename__ = "labelled_example"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", unique=True)
+    text: str = Field(sa_type=Text)
+    label: str = Field(max_length=32)  # a request type key, or "none"
+    source: str = Field(max_length=16)  # correction | closed | rejected
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ClassifierModel(SQLModel, table=True):
+    """A model installed by ``gridbot train``; the newest row is the one in use (every replica
+    loads it), older rows are kept for the record."""
+
+    __tablename__ = "classifier_model"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()
+    data: bytes = Field(sa_type=LargeBinary)
+    # Scores on the shipped test split and what it was trained on (JSON).
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
