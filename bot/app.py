@@ -127,7 +127,7 @@ class GridBot:
             return False
         try:
             classifier = Classifier.from_config(self.config, model=TextModel.from_bytes(data))
-        except (ValueError, KeyError, OSError) as exc:
+        except Exception as exc:  # a damaged row (bad zip, wrong arrays) must not stop the bot
             log.error("classifier model #%s cannot be used (%s); keeping the current one", model_id, exc)
             self.model_id = model_id
             return False

@@ -42,17 +42,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from .learning import current_model
+    from .learning import installed_model
     from .nlp import Classifier
 
     config = _load(args)
-    model = None
-    if not args.shipped:
-        bot = _offline_bot(config)
-        try:
-            model = current_model(bot.db)[1]
-        finally:
-            bot.engine.dispose()
+    model = None if args.shipped else installed_model(config)[1]
     classifier = Classifier.from_config(config, model=model)
     out = sys.stdout
     for line in sys.stdin:
@@ -80,7 +74,7 @@ def _print_evaluation(title: str, evaluation, names: dict[str, str]) -> None:  #
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .learning import current_model, evaluate, labels_of
+    from .learning import evaluate, installed_model, labels_of
     from .nlp import Classifier
     from .nlp.labelled import CorpusError, parse_tsv
 
@@ -98,11 +92,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError(f"FILE {path}: no labelled lines (expected label<TAB>text)")
     model, which = None, "shipped model"
     if not args.shipped:
-        bot = _offline_bot(config)
-        try:
-            model_id, model = current_model(bot.db)
-        finally:
-            bot.engine.dispose()
+        model_id, model = installed_model(config)
         which = f"installed model #{model_id}" if model_id is not None else which
     evaluation = evaluate(Classifier.from_config(config, model=model), examples)
     names = {key: f"{rt.name}({key})" for key, rt in config.request_types.items()}
@@ -120,7 +110,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     names = {key: f"{rt.name}({key})" for key, rt in config.request_types.items()}
     if args.output:
         # Developers: rebuild the shipped model (bot/nlp/model.npz) from the corpus alone.
-        model = fit_classifier_model(config, shipped("train"), folds=args.folds)
+        corpus = shipped("train")
+        usable = [e for e in corpus if e.label == "none" or e.label in config.request_types]
+        if len(usable) < len(corpus):
+            print(f"left out {len(corpus) - len(usable)} corpus line(s) whose type is not in the config")
+        model = fit_classifier_model(config, usable, folds=args.folds)
         Path(args.output).write_bytes(model.to_bytes())
         print(f"wrote {args.output}: {model.meta['features']} features, threshold {model.threshold}, "
               f"cross-validated macro-F1 {model.meta.get('cv_macro_f1')}")

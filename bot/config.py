@@ -87,8 +87,8 @@ class ChannelsConfig(_Section):
 class IntakeConfig(_Section):
     mode: Literal["auto", "mention"] = "auto"
     merge_window_minutes: float = Field(30, ge=0)
-    # Request threshold on the model's p(request); None: the threshold calibrated at training time.
-    min_confidence: float | None = Field(None, ge=0, le=1)
+    # Gone with the keyword classifier (its scale meant something else); see _min_confidence_gone.
+    min_confidence: float | None = None
     max_text_chars: int = Field(2000, ge=50)
     # Another resident's report of the same problem (same grid, same type, similar words)
     # within this window is linked to the open ticket instead of opening a new one.
@@ -96,10 +96,22 @@ class IntakeConfig(_Section):
     # Similarity (0..1) from which two reports are the same problem; None: the built-in default.
     duplicate_similarity: float | None = Field(None, gt=0, le=1)
 
+    @field_validator("min_confidence")
+    @classmethod
+    def _min_confidence_gone(cls, value: float | None) -> float | None:
+        if value is not None:
+            raise ValueError("replaced by classifier.request_threshold, a probability with another scale: "
+                             "remove intake.min_confidence (the calibrated threshold is used) or set "
+                             "classifier.request_threshold, see docs/classifier.md")
+        return value
+
 
 class ClassifierConfig(_Section):
     """The learned classifier (docs/classifier.md)."""
 
+    # A message is a request when the model's p(request) reaches this; None: the threshold
+    # calibrated when the model was trained.
+    request_threshold: float | None = Field(None, ge=0, le=1)
     # Multiplies the model's learned weight of configured keywords: >1 lets keywords decide more.
     keyword_weight: float = Field(1.0, ge=0, le=10)
     # How often a running bot looks for a model installed by `gridbot train` (any replica).

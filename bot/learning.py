@@ -82,11 +82,14 @@ def evaluate(classifier: Classifier, examples: Sequence[Example]) -> Evaluation:
 
 
 def merge_examples(corpus: Sequence[Example], extra: Sequence[Example]) -> list[Example]:
-    """Corpus plus extra examples; an extra example replaces any earlier one with the same text."""
+    """Corpus plus extra examples; an extra example replaces any earlier one with the same text
+    (keeping its urgent flag when the extra one does not say)."""
     merged: dict[str, Example] = {}
     for example in list(corpus) + list(extra):
         key = normalize_text(example.text)
-        merged.pop(key, None)
+        earlier = merged.pop(key, None)
+        if earlier is not None and example.urgent is None:
+            example = Example(example.label, example.text, earlier.urgent)
         merged[key] = example
     return list(merged.values())
 
@@ -129,20 +132,57 @@ def current_model(db: Database) -> tuple[int | None, TextModel]:
     return (model_id, TextModel.from_bytes(data)) if model_id is not None else (None, shipped_model())
 
 
+def installed_model(config: Config) -> tuple[int | None, TextModel]:
+    """The model a bot on this config would use, read without migrating or writing anything
+    (``gridbot classify`` / ``eval``): the newest installed one, else the shipped one."""
+    from pathlib import Path
+
+    from sqlalchemy import inspect, select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .storage.db import DatabaseError, create_db_engine
+    from .storage.models import ClassifierModel
+
+    url = config.resolved_database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        return None, shipped_model()  # no database yet: nothing installed
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("classifier_model"):
+                return None, shipped_model()
+            row = connection.execute(select(ClassifierModel.id, ClassifierModel.data)
+                                     .order_by(ClassifierModel.id.desc()).limit(1)).first()
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"database_url: cannot read the installed model ({exc.__class__.__name__}); "
+                            f"use --shipped to use the shipped model") from None
+    finally:
+        engine.dispose()
+    return (row[0], TextModel.from_bytes(row[1])) if row is not None else (None, shipped_model())
+
+
 def retrain(config: Config, db: Database, now: datetime, *, install: bool = True, min_gain: float = 0.0,
             **options) -> TrainOutcome:
     """``gridbot train``: retrain, score before and after on the test split, install if not worse."""
     rows, by_source = db.run_sync(lambda s: (example_store.examples(s), example_store.counts_by_source(s)))
     skipped: dict[str, int] = {}
-    extra = []
-    for text, label, _source in rows:
-        if label != NONE_LABEL and label not in config.request_types:
-            skipped[label] = skipped.get(label, 0) + 1  # a type removed from the config since
-            continue
-        extra.append(Example(label, text))
-    corpus = shipped("train")
+
+    def usable(label: str) -> bool:
+        if label == NONE_LABEL or label in config.request_types:
+            return True
+        skipped[label] = skipped.get(label, 0) + 1  # a type not (or no longer) in the config
+        return False
+
+    test = [e for e in shipped("test") if usable(e.label)]
+    held_out = {normalize_text(e.text) for e in test}
+    # A chat message that is also a test line would be trained on and then scored: left out.
+    extra = [Example(label, text) for text, label, _source in rows
+             if usable(label) and normalize_text(text) not in held_out]
+    corpus = [e for e in shipped("train") if usable(e.label)]
     merged = merge_examples(corpus, extra)
-    test = [e for e in shipped("test") if e.label == NONE_LABEL or e.label in config.request_types]
     _, old_model = current_model(db)
     before = evaluate(Classifier.from_config(config, model=old_model), test)
     new_model = fit_classifier_model(config, merged, **options)

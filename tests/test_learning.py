@@ -141,9 +141,27 @@ def test_keywords_steer_the_model(make_config):
     assert after.classify(text).scores["repair"] > 0 == before.classify(text).scores["repair"]
     assert after.classify(text).probabilities["repair"] > before.classify(text).probabilities["repair"]
     assert after.classify(text).type == "repair"
-    off = Classifier.from_config(make_config(classifier={"keyword_weight": 0}))
-    assert off.classify(text).probabilities == Classifier.from_config(
-        make_config(classifier={"keyword_weight": 0}), model=shipped_model()).classify(text).probabilities
+    # keyword_weight scales what the keywords add: at 0 the same edited keyword list adds nothing.
+    off = Classifier.from_config(make_config(classifier={"keyword_weight": 0}, request_types={
+        "repair": {"keywords": [*before.types[2].keywords, "蓝色信号塔"]}}))
+    assert off.classify(text).probabilities["repair"] < after.classify(text).probabilities["repair"]
+
+
+def test_a_type_added_to_the_config_is_chosen_on_its_keywords(make_config):
+    config = make_config(request_types={"pets": {"name": "宠物管理", "keywords": ["遛狗", "狗绳", "宠物"]}})
+    clf = Classifier.from_config(config)
+    assert clf.model.types.trained[-1] is False and all(clf.model.types.trained[:-1])
+    result = clf.classify("楼下天天有人遛狗不拴狗绳，麻烦管一管")
+    assert result.type == "pets" and result.probabilities["pets"] > 0.3
+    assert clf.classify("三组的路灯坏了好几天了").type == "repair"  # the learned types are untouched
+
+
+def test_the_old_threshold_key_is_refused_with_a_pointer(make_config):
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="classifier.request_threshold"):
+        make_config(intake={"min_confidence": 0.35})
+    assert Classifier.from_config(make_config(classifier={"request_threshold": 0.99})).threshold == 0.99
 
 
 def test_explain_shows_what_decided(config):
@@ -158,9 +176,22 @@ def test_explain_shows_what_decided(config):
 
 
 def test_merge_examples_lets_the_database_override_the_corpus():
-    corpus = [Example("repair", "路灯坏了"), Example("none", "收到")]
-    merged = merge_examples(corpus, [Example("safety", "路灯坏了 ")])
-    assert merged == [Example("none", "收到"), Example("safety", "路灯坏了 ")]
+    corpus = [Example("repair", "路灯坏了"), Example("none", "收到"), Example("safety", "着火了", True)]
+    merged = merge_examples(corpus, [Example("safety", "路灯坏了 "), Example("security", "着火了")])
+    assert merged == [Example("none", "收到"), Example("safety", "路灯坏了 "), Example("security", "着火了", True)]
+
+
+def test_types_without_examples_are_not_pushed_out_of_reach():
+    types = [TypeSpec("lamp", "灯", ("路灯",)), TypeSpec("bin", "垃圾", ("垃圾",)), TypeSpec("dog", "狗", ("狗屎",))]
+    analyzer = Analyzer(types)
+    data = [("lamp", "楼下路灯坏了"), ("lamp", "路灯不亮好几天"), ("bin", "垃圾桶满了没人倒"),
+            ("bin", "垃圾堆在门口臭死了"), (NONE_LABEL, "大家早上好呀"), (NONE_LABEL, "今天天气真不错")] * 2
+    model = fit_model([analyzer.prepare(t) for _, t in data], [label for label, _ in data], ["lamp", "bin", "dog"],
+                      min_df=1, l2=1e-3)
+    assert model.types.trained == (True, True, False)
+    again = TextModel.from_bytes(model.to_bytes())
+    assert again.types.trained == (True, True, False)  # kept in the file
+    assert abs(float(again.types.bias[2]) - float(again.types.bias[:2].mean())) < 1e-5
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -232,12 +263,15 @@ def test_train_installs_only_a_model_that_is_not_worse_and_bots_pick_it_up(make_
     config = h.bot.config
     db = h.bot.db
     now = h.clock.now()
-    # Nothing corrected yet: retraining rebuilds the shipped model (training is deterministic), which
-    # scores the same: "not worse", so it is installed.
+    # The model in use opens no tickets at all (a threshold above any probability): retraining
+    # must beat it, so the new model is installed and the bot switches to it.
     h.say(GRID, "r1", "村口的路灯坏了一个星期了，晚上黑乎乎的", name="张三")
+    useless = _never_a_request(config)
+    useless_id = db.run_sync(example_store.install_model, useless.to_bytes(), {}, now)
+    assert h.bot.refresh_classifier() and h.bot.model_id == useless_id
     outcome = retrain(config, db, now)
     assert outcome.database_examples == {} and outcome.installed_id is not None
-    assert outcome.after.report.macro_f1 == outcome.before.report.macro_f1
+    assert outcome.after.report.macro_f1 > outcome.before.report.macro_f1 + 0.5
     assert h.bot.refresh_classifier() and h.bot.model_id == outcome.installed_id
     assert not h.bot.refresh_classifier()  # nothing newer
     # Poisoned corrections (every corpus repair labelled as an inquiry) make a worse model: refused.
@@ -252,15 +286,29 @@ def test_train_installs_only_a_model_that_is_not_worse_and_bots_pick_it_up(make_
     assert worse.after.report.f1_of("repair") < worse.before.report.f1_of("repair")
     assert worse.after.report.macro_f1 < worse.before.report.macro_f1
     ids = db.run_sync(lambda session: [row.id for row in session.execute(select(ClassifierModel)).scalars()])
-    assert ids == [outcome.installed_id]
+    assert ids == [useless_id, outcome.installed_id]
     h.bot.engine.dispose()
 
 
+def test_a_damaged_model_row_is_skipped_and_the_bot_keeps_working(h):
+    h.bot.db.run_sync(example_store.install_model, b"not a model", {}, h.clock.now())
+    before = h.bot.services.classifier
+    assert not h.bot.refresh_classifier() and h.bot.services.classifier is before
+    assert not h.bot.refresh_classifier()  # not read again and again
+    [ack] = h.say(GRID, "r1", "楼道灯坏了好几天了，麻烦修一下", name="张三")
+    assert ack.ticket_id
+
+
+def _never_a_request(config) -> TextModel:
+    """The shipped model with a request threshold above any probability: it opens no ticket
+    (urgent ones aside), which shows which model is in use."""
+    model = shipped_model().aligned(list(config.request_types))
+    return TextModel(model.features, model.idf, model.request, model.types, threshold=1.01, urgent=model.urgent,
+                     urgent_threshold=model.urgent_threshold, meta=dict(model.meta))
+
+
 def test_a_bot_switches_to_an_installed_model(h):
-    strict = shipped_model().aligned(list(h.bot.config.request_types))
-    # A model that never opens a ticket (a threshold above any probability) shows which model is in use.
-    strict = TextModel(strict.features, strict.idf, strict.request, strict.types, threshold=1.01,
-                       urgent=strict.urgent, urgent_threshold=strict.urgent_threshold, meta=dict(strict.meta))
+    strict = _never_a_request(h.bot.config)
     [ack] = h.say(GRID, "r1", "楼道灯坏了好几天了，麻烦修一下", name="张三")
     assert ack.ticket_id
     h.bot.db.run_sync(example_store.install_model, strict.to_bytes(), {"test": True}, h.clock.now())

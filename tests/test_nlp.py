@@ -1140,7 +1140,7 @@ def test_min_confidence_is_the_threshold():
 def test_from_config_uses_every_configured_type(clf):
     cfg = load_config(REPO / "config.yaml", environ={})
     assert [t.key for t in clf.types] == list(cfg.request_types)
-    assert cfg.intake.min_confidence is None and clf.threshold == clf.source_model.threshold
+    assert cfg.classifier.request_threshold is None and clf.threshold == clf.source_model.threshold
     for key, rt in cfg.request_types.items():
         assert 25 <= len(rt.keywords) <= 60, key
 

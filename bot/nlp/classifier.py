@@ -15,7 +15,7 @@ Pipeline
 5. The learned model (model.py) on word, word-pair and character n-gram
    features plus that evidence: the request head gives ``p(request)``, the
    type head the type. The message is a request when ``p(request) >=
-   threshold`` (calibrated at training time; ``intake.min_confidence``
+   threshold`` (calibrated at training time; ``classifier.request_threshold``
    overrides it). A message that no configured keyword (or synonym) matches
    must reach the stricter ``no_keyword_threshold`` (config
    ``classifier.no_keyword_threshold``, 0.9): the corpus cannot show the model
@@ -29,9 +29,10 @@ Pipeline
    message is always a request: its type is the type head's choice when that
    has probability >= 0.5, else ``urgent_default_type``.
 
-A type the model was not trained on (added in config.yaml) is chosen only on
-its keywords; until ``gridbot train`` has learned it, a message with none of
-its keywords is not given that type.
+A type the model was not trained on (added in config.yaml, or without
+examples at training time) is chosen on its keywords alone: when its keywords
+are the strongest keyword evidence in the message. Until ``gridbot train`` has
+examples of it, a message with none of its keywords is not given that type.
 
 ``confidence`` is ``p(request) * p(type)`` for a request (at least 0.8 when
 urgent) and ``1 - p(request)`` otherwise.
@@ -219,6 +220,7 @@ class Classifier:
         head = self.model.types
         self._kw_factor = head.keyword_weight * self.keyword_weight
         self._trained = head.trained
+        self._all_trained = all(head.trained)
         # Every head in one matrix, one gather and one product per message. Columns: request (2),
         # urgent (2), types. Rows: the features, then the evidence values (read by the binary
         # heads), then the per-type keyword scores (the type head's shared keyword weight).
@@ -244,7 +246,7 @@ class Classifier:
     def from_config(cls, cfg: Config, *, model: TextModel | None = None) -> Classifier:
         """Build from a loaded ``bot.config.Config`` (the shipped model unless ``model`` is given)."""
         return cls(types_of(cfg), urgent_keywords=tuple(cfg.urgent.keywords),
-                   urgent_default_type=cfg.urgent.default_type, min_confidence=cfg.intake.min_confidence,
+                   urgent_default_type=cfg.urgent.default_type, min_confidence=cfg.classifier.request_threshold,
                    model=model, keyword_weight=cfg.classifier.keyword_weight,
                    no_keyword_threshold=cfg.classifier.no_keyword_threshold)
 
@@ -260,6 +262,8 @@ class Classifier:
         ev = a.evidence
         p_request, p_urgent, type_probs = self._probabilities(a)
         best = max(range(len(type_probs)), key=type_probs.__getitem__)
+        if not self._all_trained:
+            best = self._untrained_on_keywords(ev.scores, type_probs, best)
         if p_urgent is None:
             urgent = bool(a.triggers)
         elif a.ruled_out:
@@ -287,6 +291,19 @@ class Classifier:
         matched = tuple(dict.fromkeys(w for _, w in sorted(decided)))
         return Classification(a.analysed, spec.key, spec.name, _clamp(confidence), urgent, _words(a.tokens),
                               scores, matched, float(p_request), probabilities)
+
+    def _untrained_on_keywords(self, scores: Sequence[float], type_probs: list[float], best: int) -> int:
+        """A type the model never learned (added in config.yaml) wins when its keywords are the
+        strongest evidence in the message; its probability is then its share of the keyword
+        evidence (the model knows nothing else of it)."""
+        candidates = [k for k, trained in enumerate(self._trained) if not trained and scores[k] > 0]
+        if not candidates:
+            return best
+        k = max(candidates, key=scores.__getitem__)
+        if all(scores[k] > v for j, v in enumerate(scores) if j != k):
+            type_probs[k] = max(type_probs[k], scores[k] / sum(scores))
+            return k
+        return best
 
     def _probabilities(self, a: _Analysis) -> tuple[float, float | None, list[float]]:
         """p(request), p(urgent) (None without an urgent head) and the type probabilities."""

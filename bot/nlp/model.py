@@ -8,7 +8,8 @@ For one message with term counts ``n_f`` (features.py)::
   message asks something of the grid. Besides ``x`` it reads a few
   type-independent numbers from the keyword lexicon (request cues, chit-chat
   cues, total keyword evidence: ``EVIDENCE``). It knows nothing of the types,
-  so renaming or adding a type never changes what counts as a request.
+  so the type names and their number do not matter to it (the configured
+  keywords do, through the evidence totals).
   Its probability is calibrated (temperature) and compared with a threshold
   chosen at training time (training.py);
 - the **urgent head** (classes "calm" and "urgent") reads the same inputs,
@@ -92,7 +93,8 @@ class Head:
         known = {c: i for i, c in enumerate(self.classes)}
         weights = np.zeros((self.weights.shape[0], len(labels)), dtype=np.float32)
         evidence = np.zeros((self.evidence_weights.shape[0], len(labels)), dtype=np.float32)
-        bias = np.full(len(labels), float(np.mean(self.bias)) if len(self.bias) else 0.0, dtype=np.float32)
+        learned = [b for b, t in zip(self.bias, self.trained) if t]
+        bias = np.full(len(labels), float(np.mean(learned)) if learned else 0.0, dtype=np.float32)
         trained = []
         for k, label in enumerate(labels):
             i = known.get(label)
@@ -152,6 +154,7 @@ class TextModel:
             arrays[f"{name}_bias"] = head.bias.astype(np.float32)
             arrays[f"{name}_evidence"] = head.evidence_weights.astype(np.float32)
             arrays[f"{name}_scalars"] = np.array([head.keyword_weight, head.temperature])
+            arrays[f"{name}_trained"] = np.array(head.trained, dtype=bool)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
@@ -167,9 +170,10 @@ class TextModel:
                 if f"{name}_classes" not in arrays:
                     return None
                 keyword_weight, temperature = arrays[f"{name}_scalars"].tolist()
+                trained = tuple(bool(t) for t in arrays[f"{name}_trained"]) if f"{name}_trained" in arrays else ()
                 return Head(tuple(arrays[f"{name}_classes"].tolist()), arrays[f"{name}_weights"],
                             arrays[f"{name}_bias"], arrays[f"{name}_evidence"], float(keyword_weight),
-                            float(temperature))
+                            float(temperature), trained)
 
             types = head("types")
             if types is None:

@@ -178,16 +178,23 @@ def fit_model(prepared: Sequence[Prepared], labels: Sequence[str], types: Sequen
             nb = complement_nb(x, is_request.astype(np.intp), 2)
             request_head.weights += (nb_request_weight * nb).astype(np.float32)
     rows = np.flatnonzero(is_request)
-    y = np.array([type_index[labels[i]] for i in rows], dtype=np.intp)
+    # Only types with examples are learned; the others join as untrained (keywords alone decide
+    # them), instead of being pushed out of reach by a bias nothing holds back.
+    present = tuple(t for t in types if any(labels[i] == t for i in rows))
+    present_index = {t: k for k, t in enumerate(present)}
+    y = np.array([present_index[labels[i]] for i in rows], dtype=np.intp)
     kw = None
     if use_keywords:
-        kw = np.array([prepared[i].keyword_scores for i in rows], dtype=np.float64).reshape(len(rows), len(types))
-    type_head = fit_head(x[rows], np.zeros((len(rows), 0)), kw, y, types, l2=l2)
+        columns = [type_index[t] for t in present]
+        kw = np.array([prepared[i].keyword_scores for i in rows], dtype=np.float64).reshape(
+            len(rows), len(types))[:, columns]
+    type_head = fit_head(x[rows], np.zeros((len(rows), 0)), kw, y, present, l2=l2)
     if nb_type_weight:
         # Naive Bayes generalises from few examples where the regression has not: on the corpus
         # their sum beats either alone in cross-validation (type macro-F1 0.84 vs 0.81 and 0.80);
         # train() picks the weight by cross-validation.
-        type_head.weights += (nb_type_weight * complement_nb(x[rows], y, len(types))).astype(np.float32)
+        type_head.weights += (nb_type_weight * complement_nb(x[rows], y, len(present))).astype(np.float32)
+    type_head = type_head.aligned(types)
     urgent_head = None
     if urgent is not None and any(u for u in urgent):
         known = np.array([i for i, u in enumerate(urgent) if u is not None])
