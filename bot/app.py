@@ -116,15 +116,10 @@ class GridBot:
     def refresh_classifier(self) -> bool:
         """Use the newest model installed by ``gridbot train``, if it is not the one in use.
         A model that cannot be read is logged and skipped: the bot keeps the one it has."""
-        def newer(session: Session) -> tuple[int | None, bytes | None]:
-            model_id = example_store.latest_model_id(session)
-            if model_id is None or model_id == self.model_id:
-                return None, None
-            return model_id, example_store.model(session, model_id).data
-
-        model_id, data = self.db.run_sync(newer)
-        if model_id is None:
+        newer = self.db.run_sync(example_store.newest_model, unless=self.model_id)
+        if newer is None:
             return False
+        model_id, data = newer
         try:
             classifier = Classifier.from_config(self.config, model=TextModel.from_bytes(data))
         except Exception as exc:  # a damaged row (bad zip, wrong arrays) must not stop the bot

@@ -102,7 +102,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .clock import Clock
-    from .learning import fit_classifier_model, retrain
+    from .learning import configured, fit_classifier_model, retrain
     from .nlp.labelled import shipped
 
     config = _load(args)
@@ -110,10 +110,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     names = {key: f"{rt.name}({key})" for key, rt in config.request_types.items()}
     if args.output:
         # Developers: rebuild the shipped model (bot/nlp/model.npz) from the corpus alone.
-        corpus = shipped("train")
-        usable = [e for e in corpus if e.label == "none" or e.label in config.request_types]
-        if len(usable) < len(corpus):
-            print(f"left out {len(corpus) - len(usable)} corpus line(s) whose type is not in the config")
+        skipped: dict[str, int] = {}
+        usable = configured(config, shipped("train"), skipped)
+        for label, n in sorted(skipped.items()):
+            print(f"left out {n} corpus line(s) labelled {label!r}: not a request type in the config")
         model = fit_classifier_model(config, usable, folds=args.folds)
         Path(args.output).write_bytes(model.to_bytes())
         print(f"wrote {args.output}: {model.meta['features']} features, threshold {model.threshold}, "

@@ -124,12 +124,11 @@ class TrainOutcome:
 
 def current_model(db: Database) -> tuple[int | None, TextModel]:
     """The model in use: the newest installed one, else the shipped one."""
-    def newest(session):  # noqa: ANN001, ANN202
-        model_id = example_store.latest_model_id(session)
-        return (model_id, example_store.model(session, model_id).data) if model_id is not None else (None, None)
+    return _model_of(db.run_sync(example_store.newest_model))
 
-    model_id, data = db.run_sync(newest)
-    return (model_id, TextModel.from_bytes(data)) if model_id is not None else (None, shipped_model())
+
+def _model_of(newest: tuple[int, bytes] | None) -> tuple[int | None, TextModel]:
+    return (newest[0], TextModel.from_bytes(newest[1])) if newest is not None else (None, shipped_model())
 
 
 def installed_model(config: Config) -> tuple[int | None, TextModel]:
@@ -137,12 +136,12 @@ def installed_model(config: Config) -> tuple[int | None, TextModel]:
     (``gridbot classify`` / ``eval``): the newest installed one, else the shipped one."""
     from pathlib import Path
 
-    from sqlalchemy import inspect, select
+    from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
 
     from .storage.db import DatabaseError, create_db_engine
-    from .storage.models import ClassifierModel
 
     url = config.resolved_database_url
     parsed = make_url(url)
@@ -151,17 +150,28 @@ def installed_model(config: Config) -> tuple[int | None, TextModel]:
         return None, shipped_model()  # no database yet: nothing installed
     engine = create_db_engine(url)
     try:
-        with engine.connect() as connection:
-            if not inspect(connection).has_table("classifier_model"):
+        with Session(engine) as session:
+            if not inspect(session.connection()).has_table("classifier_model"):
                 return None, shipped_model()
-            row = connection.execute(select(ClassifierModel.id, ClassifierModel.data)
-                                     .order_by(ClassifierModel.id.desc()).limit(1)).first()
+            newest = example_store.newest_model(session)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"database_url: cannot read the installed model ({exc.__class__.__name__}); "
                             f"use --shipped to use the shipped model") from None
     finally:
         engine.dispose()
-    return (row[0], TextModel.from_bytes(row[1])) if row is not None else (None, shipped_model())
+    return _model_of(newest)
+
+
+def configured(config: Config, examples: Sequence[Example], skipped: dict[str, int]) -> list[Example]:
+    """The examples whose label is a request type of ``config`` (or none); the others are counted
+    in ``skipped`` by label (a type not, or no longer, in the config)."""
+    kept = []
+    for example in examples:
+        if example.label == NONE_LABEL or example.label in config.request_types:
+            kept.append(example)
+        else:
+            skipped[example.label] = skipped.get(example.label, 0) + 1
+    return kept
 
 
 def retrain(config: Config, db: Database, now: datetime, *, install: bool = True, min_gain: float = 0.0,
@@ -169,19 +179,12 @@ def retrain(config: Config, db: Database, now: datetime, *, install: bool = True
     """``gridbot train``: retrain, score before and after on the test split, install if not worse."""
     rows, by_source = db.run_sync(lambda s: (example_store.examples(s), example_store.counts_by_source(s)))
     skipped: dict[str, int] = {}
-
-    def usable(label: str) -> bool:
-        if label == NONE_LABEL or label in config.request_types:
-            return True
-        skipped[label] = skipped.get(label, 0) + 1  # a type not (or no longer) in the config
-        return False
-
-    test = [e for e in shipped("test") if usable(e.label)]
+    test = configured(config, shipped("test"), skipped)
     held_out = {normalize_text(e.text) for e in test}
     # A chat message that is also a test line would be trained on and then scored: left out.
-    extra = [Example(label, text) for text, label, _source in rows
-             if usable(label) and normalize_text(text) not in held_out]
-    corpus = [e for e in shipped("train") if usable(e.label)]
+    extra = [e for e in configured(config, [Example(label, text) for text, label, _source in rows], skipped)
+             if normalize_text(e.text) not in held_out]
+    corpus = configured(config, shipped("train"), skipped)
     merged = merge_examples(corpus, extra)
     _, old_model = current_model(db)
     before = evaluate(Classifier.from_config(config, model=old_model), test)

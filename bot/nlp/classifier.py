@@ -305,15 +305,21 @@ class Classifier:
             return k
         return best
 
-    def _probabilities(self, a: _Analysis) -> tuple[float, float | None, list[float]]:
-        """p(request), p(urgent) (None without an urgent head) and the type probabilities."""
+    def _feature_rows(self, counts: Mapping[str, int]) -> tuple[list[int], list[float]]:
+        """Rows of the known features and their TF-IDF values, unit length (the arithmetic of
+        training.design, one message at a time)."""
         get = self._lookup.get
-        hits = [(e, n) for name, n in a.counts.items() if (e := get(name)) is not None]
+        hits = [(e, n) for name, n in counts.items() if (e := get(name)) is not None]
         rows = [e[0] for e, _ in hits]
         values = [e[1] if n == 1 else e[1] * (1.0 + math.log(n)) for e, n in hits]
         if values:
             scale = 1.0 / math.hypot(*values)
             values = [v * scale for v in values]
+        return rows, values
+
+    def _probabilities(self, a: _Analysis) -> tuple[float, float | None, list[float]]:
+        """p(request), p(urgent) (None without an urgent head) and the type probabilities."""
+        rows, values = self._feature_rows(a.counts)
         for j, v in enumerate(a.vector):
             if v:
                 rows.append(self._evidence_row + j)
@@ -350,7 +356,7 @@ class Classifier:
             return out
         if a.triggers:
             out["urgent_rules"] = list(a.triggers)
-        idx, values = self.model.vectorise(a.counts)
+        idx, values = self._feature_rows(a.counts)
         request = self.model.request
         if request is not None:
             contrib = [(describe(self.model.features[i]), float(v * (request.weights[i, 1] - request.weights[i, 0])))

@@ -36,8 +36,7 @@ from __future__ import annotations
 
 import io
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,22 +66,6 @@ class Head:
     def __post_init__(self) -> None:
         if not self.trained:
             self.trained = (True,) * len(self.classes)
-
-    def logits(self, idx: np.ndarray, values: np.ndarray, evidence: Sequence[float] | None = None,
-               keyword_scores: Sequence[float] | None = None) -> np.ndarray:
-        z = self.bias.astype(np.float64)
-        if len(idx):
-            z = z + values @ self.weights[idx]
-        if evidence is not None and self.evidence_weights.shape[0]:
-            z = z + np.asarray(evidence, dtype=np.float32) @ self.evidence_weights
-        if keyword_scores is not None and self.keyword_weight:
-            z = z + self.keyword_weight * np.asarray(keyword_scores, dtype=np.float64)
-        return z
-
-    def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        z = logits / self.temperature
-        z = np.exp(z - z.max())
-        return z / z.sum()
 
     def aligned(self, labels: Sequence[str]) -> Head:
         """This head with exactly ``labels`` as classes. A label it was not trained on gets zero
@@ -119,23 +102,6 @@ class TextModel:
 
     def __post_init__(self) -> None:
         self.index = {f: i for i, f in enumerate(self.features)}
-
-    def vectorise(self, counts: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the known features and their TF-IDF values (unit length)."""
-        index = self.index
-        rows: list[int] = []
-        tfs: list[float] = []
-        for name, n in counts.items():
-            i = index.get(name)
-            if i is not None:
-                rows.append(i)
-                tfs.append(1.0 if n == 1 else 1.0 + math.log(n))
-        if not rows:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
-        idx = np.array(rows, dtype=np.intp)
-        values = np.array(tfs, dtype=np.float32) * self.idf[idx]
-        values /= np.float32(math.sqrt(float(values @ values)))
-        return idx, values
 
     def aligned(self, type_labels: Sequence[str]) -> TextModel:
         return replace(self, types=self.types.aligned(type_labels), meta=dict(self.meta))

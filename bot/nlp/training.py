@@ -82,7 +82,7 @@ def build_vocabulary(prepared: Sequence[Prepared], min_df: int) -> tuple[tuple[s
 
 
 def design(prepared: Sequence[Prepared], index: dict[str, int], idf: np.ndarray):
-    """CSR matrix of unit-length TF-IDF rows (the same arithmetic as TextModel.vectorise)."""
+    """CSR matrix of unit-length TF-IDF rows (the same arithmetic as Classifier._feature_rows)."""
     from scipy import sparse
 
     indptr = [0]
@@ -206,24 +206,6 @@ def fit_model(prepared: Sequence[Prepared], labels: Sequence[str], types: Sequen
     return TextModel(features, idf, request_head, type_head, urgent=urgent_head,
                      meta={"examples": len(prepared), "features": len(features), "l2": l2, "min_df": min_df,
                            "evidence": list(EVIDENCE) if request_head else []})
-
-
-def predict_batch(model: TextModel, prepared: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray]:
-    """(p(request) per message, type probabilities per message) for many messages at once."""
-    x = design(prepared, model.index, model.idf)
-    n = len(prepared)
-    head = model.types
-    z = np.asarray(x @ head.weights.astype(np.float64)) + head.bias
-    if head.keyword_weight:
-        z += head.keyword_weight * np.array([p.keyword_scores for p in prepared], dtype=np.float64).reshape(n, -1)
-    type_probs = softmax(z, head.temperature)
-    if model.request is None:
-        return np.ones(n), type_probs
-    r = model.request
-    zr = np.asarray(x @ r.weights.astype(np.float64)) + r.bias
-    if r.evidence_weights.shape[0]:
-        zr += np.array([p.evidence for p in prepared], dtype=np.float64).reshape(n, -1) @ r.evidence_weights
-    return softmax(zr, r.temperature)[:, 1], type_probs
 
 
 def softmax(z: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -48,9 +48,10 @@ def install_model(session: Session, data: bytes, summary: dict, at: datetime) ->
     return row.id
 
 
-def latest_model_id(session: Session) -> int | None:
-    return session.execute(select(func.max(ClassifierModel.id))).scalar_one_or_none()
-
-
-def model(session: Session, model_id: int) -> ClassifierModel | None:
-    return session.get(ClassifierModel, model_id)
+def newest_model(session: Session, *, unless: int | None = None) -> tuple[int, bytes] | None:
+    """(id, model file) of the newest installed model; None when there is none, or when it is
+    ``unless`` (the one already in use: its bytes are not read again)."""
+    model_id = session.execute(select(func.max(ClassifierModel.id))).scalar_one_or_none()
+    if model_id is None or model_id == unless:
+        return None
+    return model_id, session.execute(select(ClassifierModel.data).where(ClassifierModel.id == model_id)).scalar_one()
